@@ -1,0 +1,48 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/hotloop/hotloop/benchmarks/compare/internal/report"
+)
+
+func TestPick(t *testing.T) {
+	known := []string{"W1", "W1x", "W3"}
+	got, err := pick("w1, W3", known, "workload")
+	if err != nil || strings.Join(got, ",") != "W1,W3" {
+		t.Fatalf("pick = %v, %v", got, err)
+	}
+	if all, _ := pick("", known, "workload"); len(all) != 3 {
+		t.Fatalf("empty list should mean all: %v", all)
+	}
+	if _, err := pick("W9", known, "workload"); err == nil {
+		t.Fatal("unknown name should be an error")
+	}
+}
+
+func TestRunOneWorkloadWritesTableAndJSON(t *testing.T) {
+	var out, errOut bytes.Buffer
+	err := run([]string{"-quick", "-workload", "W1", "-impl", "seed,gotimers", "-json", "-"}, &out, &errOut)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, errOut.String())
+	}
+	res, err := report.ReadJSONLines(&out)
+	if err != nil || len(res) != 2 {
+		t.Fatalf("JSON lines: %v %+v", err, res)
+	}
+	if !strings.Contains(errOut.String(), "| W1 | ns_per_callback |") {
+		t.Fatalf("table missing from stderr:\n%s", errOut.String())
+	}
+}
+
+func TestRunRejectsUnknownFlagValues(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run([]string{"-impl", "nope"}, &out, &errOut); err == nil {
+		t.Fatal("unknown implementation accepted")
+	}
+	if err := run([]string{"-workload", "W0"}, &out, &errOut); err == nil {
+		t.Fatal("unknown workload accepted")
+	}
+}

@@ -1,0 +1,651 @@
+// Package bench implements the comparison workloads of
+// shared/WORKLOADS.md (W1, W1x, W2/N=…, W3, W4, W4b, W5, W6, W7) once,
+// generically over impl.Loop, and runs them against each registered
+// implementation.
+//
+// Every workload starts a fresh loop, runs Config.Warmup discarded
+// repetitions and Config.Reps measured ones, and reports for each metric the
+// median of the measured repetitions together with their samples. Work is
+// scheduled from inside the running loop (a kick-off callback posted from
+// the harness goroutine) unless the workload says otherwise. Lateness is
+// fire time − due time, where the due time is impl.Now() read just before
+// the timer is scheduled plus its delay; CPU is getrusage(RUSAGE_SELF)
+// user+sys of the whole process. Delays come from stats.XorShift32 seeded
+// with stats.Seed, restarted for every repetition, so every implementation
+// and every repetition gets the same delays.
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/hotloop/hotloop/benchmarks/compare/internal/impl"
+	"github.com/hotloop/hotloop/benchmarks/compare/internal/stats"
+)
+
+// Config holds the sizes and repetition counts of a run.
+type Config struct {
+	Warmup int // discarded repetitions before the measured ones
+	Reps   int // measured repetitions; the reported value is their median
+
+	W1Callbacks   int   // W1: callbacks posted from the loop
+	W1xPerProd    int   // W1x: callbacks posted by each of the 2 producers
+	W2Sizes       []int // W2: timer counts, one workload row each
+	W3Timers      int   // W3: timers with delays in [1, 10] ms
+	W4Timers      int   // W4 and W4b: 100 µs timers
+	W5Delay       time.Duration
+	W6Timers      int // W6: schedule+cancel pairs
+	W7Samples     int // W7: wake-ups measured per repetition
+	RepTimeout    time.Duration
+	W7IdleBetween time.Duration // W7: minimum idle time before each post
+}
+
+// DefaultConfig is the full run WORKLOADS.md specifies.
+func DefaultConfig() Config {
+	return Config{
+		Warmup:        1,
+		Reps:          5,
+		W1Callbacks:   50000,
+		W1xPerProd:    50000,
+		W2Sizes:       []int{100, 1000, 10000, 100000, 1000000},
+		W3Timers:      100,
+		W4Timers:      1000,
+		W5Delay:       100 * time.Millisecond,
+		W6Timers:      100000,
+		W7Samples:     200,
+		RepTimeout:    2 * time.Minute,
+		W7IdleBetween: 2 * time.Millisecond,
+	}
+}
+
+// QuickConfig is the -quick run: the same workloads with small N, one
+// warm-up and one measured repetition, meant to finish in seconds (CI uses
+// it so the command does not rot). Its figures are indicative only.
+func QuickConfig() Config {
+	c := DefaultConfig()
+	c.Warmup, c.Reps = 1, 1
+	c.W4Timers = 200
+	c.W1Callbacks = 20000
+	c.W1xPerProd = 20000
+	c.W2Sizes = []int{100, 1000, 10000}
+	c.W6Timers = 10000
+	c.W7Samples = 50
+	c.RepTimeout = 30 * time.Second
+	return c
+}
+
+// TinyConfig is the smallest configuration that still exercises every code
+// path; the tests use it.
+func TinyConfig() Config {
+	c := QuickConfig()
+	c.Warmup = 0
+	c.W1Callbacks = 300 // more than one 128-callback batch
+	c.W1xPerProd = 300
+	c.W2Sizes = []int{50}
+	c.W3Timers = 20
+	c.W4Timers = 20
+	c.W5Delay = 5 * time.Millisecond
+	c.W6Timers = 200
+	c.W7Samples = 5
+	c.W7IdleBetween = time.Millisecond
+	return c
+}
+
+// Result is one cell of the comparison: an implementation's median value for
+// one metric of one workload, with the measured samples it came from. Its
+// JSON form is the JSON-lines record of WORKLOADS.md.
+type Result struct {
+	Impl     string    `json:"impl"`
+	Workload string    `json:"workload"`
+	Metric   string    `json:"metric"`
+	Value    float64   `json:"value"`
+	Samples  []float64 `json:"samples"`
+}
+
+// Workloads lists the workload ids in the order they are run and shown.
+var Workloads = []string{"W1", "W1x", "W2", "W3", "W4", "W4b", "W5", "W6", "W7"}
+
+// WorkloadDoc describes each workload id in one line, for the table's notes.
+var WorkloadDoc = map[string]string{
+	"W1":  "50,000 callbacks posted from inside the loop (call_soon), each increments a counter",
+	"W1x": "2 producer goroutines each post 50,000 callbacks from outside the loop; lost = posted but never run (rejected or dropped)",
+	"W2":  "N timers scheduled at once from the loop, delays uniform in [0, 10] ms",
+	"W3":  "100 timers, delays uniform in [1, 10] ms",
+	"W4":  "1000 timers of 100 µs, chained (each scheduled when the previous fires)",
+	"W4b": "1000 timers of 100 µs scheduled at once",
+	"W5":  "one 100 ms timer on an otherwise empty loop",
+	"W6":  "100,000 timers of 1 s scheduled, then all cancelled (until the loop has applied the cancels)",
+	"W7":  "a post from another goroutine to a parked loop: post → callback start",
+}
+
+// metric is one named figure from one repetition.
+type metric struct {
+	name  string
+	value float64
+}
+
+// Impl is a registered implementation with its workloads bound to it.
+type Impl struct {
+	// Name is the implementation's column name.
+	Name string
+	// Doc describes the implementation in one line.
+	Doc string
+	run func(workload string, cfg Config, progress func(string)) ([]Result, error)
+}
+
+// Run runs one workload id (see Workloads) against the implementation and
+// returns its results. progress, if not nil, is told about each row as it
+// starts. On error the results gathered so far are returned with it.
+func (im Impl) Run(workload string, cfg Config, progress func(string)) ([]Result, error) {
+	return im.run(workload, cfg, progress)
+}
+
+var (
+	regMu    sync.Mutex
+	registry []Impl
+)
+
+// order fixes the column order; implementations not listed come after.
+var order = []string{"hotloop", "gotimers", "goja", "seed"}
+
+func register[T any](d impl.Def[T]) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	registry = append(registry, Impl{
+		Name: d.Name,
+		Doc:  d.Doc,
+		run: func(w string, cfg Config, progress func(string)) ([]Result, error) {
+			return runWorkload(d, w, cfg, progress)
+		},
+	})
+}
+
+// Impls returns the registered implementations, hotloop first.
+func Impls() []Impl {
+	regMu.Lock()
+	defer regMu.Unlock()
+	var out []Impl
+	for _, name := range order {
+		for _, im := range registry {
+			if im.Name == name {
+				out = append(out, im)
+			}
+		}
+	}
+	for _, im := range registry {
+		known := false
+		for _, name := range order {
+			known = known || im.Name == name
+		}
+		if !known {
+			out = append(out, im)
+		}
+	}
+	return out
+}
+
+// ErrUnknownWorkload is returned for a workload id not in Workloads.
+var ErrUnknownWorkload = errors.New("bench: unknown workload")
+
+// ErrTimeout is returned when a repetition does not finish within
+// Config.RepTimeout.
+var ErrTimeout = errors.New("bench: repetition timed out")
+
+func runWorkload[T any](d impl.Def[T], w string, cfg Config, progress func(string)) ([]Result, error) {
+	type row struct {
+		name string
+		rep  func(l impl.Loop[T]) ([]metric, error)
+	}
+	var rows []row
+	switch w {
+	case "W1":
+		rows = []row{{w, func(l impl.Loop[T]) ([]metric, error) { return w1(l, cfg) }}}
+	case "W1x":
+		rows = []row{{w, func(l impl.Loop[T]) ([]metric, error) { return w1x(l, cfg) }}}
+	case "W2":
+		for _, n := range cfg.W2Sizes {
+			rows = append(rows, row{fmt.Sprintf("W2/N=%d", n), func(l impl.Loop[T]) ([]metric, error) { return w2(l, cfg, n) }})
+		}
+	case "W3":
+		rows = []row{{w, func(l impl.Loop[T]) ([]metric, error) { return w3(l, cfg) }}}
+	case "W4":
+		rows = []row{{w, func(l impl.Loop[T]) ([]metric, error) { return w4(l, cfg) }}}
+	case "W4b":
+		rows = []row{{w, func(l impl.Loop[T]) ([]metric, error) { return w4b(l, cfg) }}}
+	case "W5":
+		rows = []row{{w, func(l impl.Loop[T]) ([]metric, error) { return w5(l, cfg) }}}
+	case "W6":
+		rows = []row{{w, func(l impl.Loop[T]) ([]metric, error) { return w6(l, cfg) }}}
+	case "W7":
+		rows = []row{{w, func(l impl.Loop[T]) ([]metric, error) { return w7(l, cfg) }}}
+	default:
+		return nil, fmt.Errorf("%w: %q", ErrUnknownWorkload, w)
+	}
+	var out []Result
+	for _, r := range rows {
+		if progress != nil {
+			progress(r.name)
+		}
+		res, err := repeat(d, r.name, cfg, r.rep)
+		out = append(out, res...)
+		if err != nil {
+			return out, fmt.Errorf("%s %s: %w", d.Name, r.name, err)
+		}
+	}
+	return out, nil
+}
+
+// repeat starts a loop, runs warm-up and measured repetitions of rep on it,
+// closes it and turns the measured figures into Results (median + samples).
+func repeat[T any](d impl.Def[T], workload string, cfg Config, rep func(impl.Loop[T]) ([]metric, error)) ([]Result, error) {
+	l, err := d.New()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	samples := map[string][]float64{}
+	for i := 0; i < cfg.Warmup+cfg.Reps; i++ {
+		// Do not bill this repetition for the last one's garbage, nor for
+		// the background scavenger returning its memory to the kernel.
+		debug.FreeOSMemory()
+		ms, err := rep(l)
+		if err != nil {
+			if errors.Is(err, ErrTimeout) {
+				// The loop may be wedged; do not wait on Close.
+				go l.Close()
+			} else {
+				l.Close()
+			}
+			return nil, err
+		}
+		if i < cfg.Warmup {
+			continue
+		}
+		for _, m := range ms {
+			if _, seen := samples[m.name]; !seen {
+				names = append(names, m.name)
+			}
+			samples[m.name] = append(samples[m.name], m.value)
+		}
+	}
+	if err := l.Close(); err != nil && !errors.Is(err, impl.ErrClosed) {
+		return nil, fmt.Errorf("close: %w", err)
+	}
+	out := make([]Result, 0, len(names))
+	for _, n := range names {
+		out = append(out, Result{Impl: d.Name, Workload: workload, Metric: n, Value: stats.Median(samples[n]), Samples: samples[n]})
+	}
+	return out, nil
+}
+
+// finisher lets the loop (or a timer goroutine) end a repetition, with or
+// without an error, exactly once.
+type finisher struct {
+	once sync.Once
+	done chan struct{}
+	err  error
+}
+
+func newFinisher() *finisher { return &finisher{done: make(chan struct{})} }
+
+func (f *finisher) finish(err error) {
+	f.once.Do(func() {
+		f.err = err
+		close(f.done)
+	})
+}
+
+func (f *finisher) wait(timeout time.Duration) error {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-f.done:
+		return f.err
+	case <-t.C:
+		return ErrTimeout
+	}
+}
+
+// kick posts fn to the loop from the harness goroutine and waits for f.
+func kick[T any](l impl.Loop[T], f *finisher, timeout time.Duration, fn func()) error {
+	if !l.Post(fn) {
+		return errors.New("kick-off post rejected")
+	}
+	return f.wait(timeout)
+}
+
+// cpuNanos is the process's user+sys CPU time from getrusage(RUSAGE_SELF).
+func cpuNanos() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+func w1[T any](l impl.Loop[T], cfg Config) ([]metric, error) {
+	n := cfg.W1Callbacks
+	f := newFinisher()
+	var t0, t1 int64
+	count := 0 // touched only on the loop
+	inc := func() {
+		count++
+		if count == n {
+			t1 = impl.Now()
+			f.finish(nil)
+		}
+	}
+	err := kick(l, f, cfg.RepTimeout, func() {
+		t0 = impl.Now()
+		for i := 0; i < n; i++ {
+			if !l.PostLocal(inc) {
+				f.finish(errors.New("PostLocal rejected"))
+				return
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return []metric{{"ns_per_callback", float64(t1-t0) / float64(n)}}, nil
+}
+
+func w1x[T any](l impl.Loop[T], cfg Config) ([]metric, error) {
+	const producers = 2
+	per := cfg.W1xPerProd
+	total := producers * per
+	count := 0 // touched only on the loop
+	var t1 int64
+	inc := func() {
+		count++
+		if count == total {
+			t1 = impl.Now()
+		}
+	}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for p := 0; p < producers; p++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			for i := 0; i < per; i++ {
+				l.Post(inc) // a rejected post shows up as lost
+			}
+		}()
+	}
+	t0 := impl.Now()
+	close(start)
+	wg.Wait()
+	// Every post accepted before this barrier runs before it (FIFO), so
+	// whatever has not run by then was lost.
+	f := newFinisher()
+	seen := 0
+	var tb int64
+	deadline := time.Now().Add(cfg.RepTimeout)
+	for !l.Post(func() { seen, tb = count, impl.Now(); f.finish(nil) }) {
+		if time.Now().After(deadline) {
+			return nil, ErrTimeout
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	if err := f.wait(cfg.RepTimeout); err != nil {
+		return nil, err
+	}
+	if seen < total {
+		t1 = tb
+	}
+	return []metric{
+		{"ns_per_callback", float64(t1-t0) / float64(total)},
+		{"lost", float64(total - seen)},
+	}, nil
+}
+
+// atOnceRun is what atOnce measured: the kick-off time, each timer's due
+// and fire times, the CPU used from the kick-off to the last fire, and the
+// last fire time.
+type atOnceRun struct {
+	t0         int64
+	due, fire  []int64
+	cpu        int64
+	lastFireAt int64
+}
+
+// atOnce schedules one timer per delay (µs) from a single loop callback and
+// waits for all of them to fire.
+func atOnce[T any](l impl.Loop[T], cfg Config, delaysUs []uint32) (atOnceRun, error) {
+	n := len(delaysUs)
+	r := atOnceRun{due: make([]int64, n), fire: make([]int64, n)}
+	var fired atomic.Int64
+	var cpu0, cpu1 int64
+	f := newFinisher()
+	err := kick(l, f, cfg.RepTimeout, func() {
+		cpu0 = cpuNanos()
+		r.t0 = impl.Now()
+		for i, us := range delaysUs {
+			d := time.Duration(us) * time.Microsecond
+			r.due[i] = impl.Now() + int64(d)
+			if _, err := l.AfterFunc(d, func() {
+				r.fire[i] = impl.Now()
+				if fired.Add(1) == int64(n) {
+					cpu1 = cpuNanos()
+					f.finish(nil)
+				}
+			}); err != nil {
+				f.finish(err)
+				return
+			}
+		}
+	})
+	if err != nil {
+		return r, err
+	}
+	r.cpu = cpu1 - cpu0
+	for _, t := range r.fire {
+		r.lastFireAt = max(r.lastFireAt, t)
+	}
+	return r, nil
+}
+
+func latenciesUs(due, fire []int64) []float64 {
+	out := make([]float64, len(due))
+	for i := range due {
+		out[i] = float64(fire[i]-due[i]) / 1e3
+	}
+	return out
+}
+
+func delays(n int, lo, hi uint32) []uint32 {
+	g := stats.NewXorShift32(stats.Seed)
+	out := make([]uint32, n)
+	for i := range out {
+		out[i] = g.Between(lo, hi)
+	}
+	return out
+}
+
+func w2[T any](l impl.Loop[T], cfg Config, n int) ([]metric, error) {
+	r, err := atOnce(l, cfg, delays(n, 0, 10000))
+	if err != nil {
+		return nil, err
+	}
+	return []metric{
+		{"wall_ms", float64(r.lastFireAt-r.t0) / 1e6},
+		{"cpu_us_per_timer", float64(r.cpu) / 1e3 / float64(n)},
+		{"lateness_mean_us", stats.Mean(latenciesUs(r.due, r.fire))},
+	}, nil
+}
+
+func w3[T any](l impl.Loop[T], cfg Config) ([]metric, error) {
+	r, err := atOnce(l, cfg, delays(cfg.W3Timers, 1000, 10000))
+	if err != nil {
+		return nil, err
+	}
+	s := stats.Summarize(latenciesUs(r.due, r.fire))
+	return []metric{
+		{"lateness_mean_us", s.Mean},
+		{"lateness_p50_us", s.P50},
+		{"lateness_p99_us", s.P99},
+		{"lateness_max_us", s.Max},
+		{"lateness_min_us", s.Min},
+	}, nil
+}
+
+func w4[T any](l impl.Loop[T], cfg Config) ([]metric, error) {
+	n := cfg.W4Timers
+	const d = 100 * time.Microsecond
+	due := make([]int64, n)
+	fire := make([]int64, n)
+	var t0 int64
+	f := newFinisher()
+	var schedule func(i int)
+	schedule = func(i int) {
+		due[i] = impl.Now() + int64(d)
+		if _, err := l.AfterFunc(d, func() {
+			fire[i] = impl.Now()
+			if i+1 < n {
+				schedule(i + 1)
+			} else {
+				f.finish(nil)
+			}
+		}); err != nil {
+			f.finish(err)
+		}
+	}
+	err := kick(l, f, cfg.RepTimeout, func() {
+		t0 = impl.Now()
+		schedule(0)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return []metric{
+		{"us_per_timer", float64(fire[n-1]-t0) / 1e3 / float64(n)},
+		{"lateness_mean_us", stats.Mean(latenciesUs(due, fire))},
+	}, nil
+}
+
+func w4b[T any](l impl.Loop[T], cfg Config) ([]metric, error) {
+	ds := make([]uint32, cfg.W4Timers)
+	for i := range ds {
+		ds[i] = 100
+	}
+	r, err := atOnce(l, cfg, ds)
+	if err != nil {
+		return nil, err
+	}
+	return []metric{
+		{"wall_ms", float64(r.lastFireAt-r.t0) / 1e6},
+		{"lateness_mean_us", stats.Mean(latenciesUs(r.due, r.fire))},
+	}, nil
+}
+
+func w5[T any](l impl.Loop[T], cfg Config) ([]metric, error) {
+	// Let the loop settle into its idle state first.
+	time.Sleep(5 * time.Millisecond)
+	d := cfg.W5Delay
+	var t0, t1, cpu0, cpu1 int64
+	var w0, w1 uint64
+	var canCount bool
+	f := newFinisher()
+	err := kick(l, f, cfg.RepTimeout+d, func() {
+		w0, canCount = l.Wakeups()
+		cpu0 = cpuNanos()
+		t0 = impl.Now()
+		if _, err := l.AfterFunc(d, func() {
+			t1 = impl.Now()
+			cpu1 = cpuNanos()
+			w1, _ = l.Wakeups()
+			f.finish(nil)
+		}); err != nil {
+			f.finish(err)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	ms := []metric{
+		{"elapsed_ms", float64(t1-t0) / 1e6},
+		{"cpu_us", float64(cpu1-cpu0) / 1e3},
+	}
+	if canCount {
+		ms = append(ms, metric{"wakeups", float64(w1 - w0)})
+	}
+	return ms, nil
+}
+
+func w6[T any](l impl.Loop[T], cfg Config) ([]metric, error) {
+	n := cfg.W6Timers
+	handles := make([]T, n)
+	var fired atomic.Int64
+	never := func() { fired.Add(1) }
+	var t0, t1 int64
+	f := newFinisher()
+	err := kick(l, f, cfg.RepTimeout, func() {
+		t0 = impl.Now()
+		for i := range handles {
+			h, err := l.AfterFunc(time.Second, never)
+			if err != nil {
+				f.finish(err)
+				return
+			}
+			handles[i] = h
+		}
+		for _, h := range handles {
+			l.Stop(h)
+		}
+		// The barrier runs once the loop has applied everything above
+		// (goja applies SetTimeout and ClearTimeout asynchronously).
+		l.PostLocal(func() {
+			t1 = impl.Now()
+			f.finish(nil)
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if k := fired.Load(); k != 0 {
+		return nil, fmt.Errorf("W6: %d cancelled timers fired", k)
+	}
+	return []metric{{"ns_per_pair", float64(t1-t0) / float64(n)}}, nil
+}
+
+func w7[T any](l impl.Loop[T], cfg Config) ([]metric, error) {
+	g := stats.NewXorShift32(stats.Seed)
+	lat := make([]float64, 0, cfg.W7Samples)
+	got := make(chan int64, 1)
+	for k := 0; k < cfg.W7Samples; k++ {
+		// Idle long enough for the loop to park, with a jitter so that a
+		// polling loop is caught at every phase of its sleep. nanosleep,
+		// not time.Sleep: an idle Go process rounds its timers to whole
+		// milliseconds, which would phase-lock the posts to the seed's
+		// 1 ms polling and hide the jitter.
+		nanosleep(cfg.W7IdleBetween + time.Duration(g.Between(0, 1000))*time.Microsecond)
+		t0 := impl.Now()
+		if !l.Post(func() { got <- impl.Now() }) {
+			return nil, errors.New("W7: post rejected")
+		}
+		select {
+		case t1 := <-got:
+			lat = append(lat, float64(t1-t0)/1e3)
+		case <-time.After(cfg.RepTimeout):
+			return nil, ErrTimeout
+		}
+	}
+	return []metric{
+		{"p50_us", stats.Percentile(lat, 50)},
+		{"p99_us", stats.Percentile(lat, 99)},
+	}, nil
+}
+
+// nanosleep blocks the calling thread for d with nanosleep(2).
+func nanosleep(d time.Duration) {
+	ts := syscall.NsecToTimespec(int64(d))
+	for syscall.Nanosleep(&ts, &ts) == syscall.EINTR {
+	}
+}

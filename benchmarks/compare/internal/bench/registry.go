@@ -1,0 +1,10 @@
+package bench
+
+import "github.com/hotloop/hotloop/benchmarks/compare/internal/impl"
+
+func init() {
+	register(impl.Hotloop)
+	register(impl.GoTimers)
+	register(impl.Goja)
+	register(impl.Seed)
+}

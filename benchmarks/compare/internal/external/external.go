@@ -1,0 +1,175 @@
+// Package external runs the peers that live outside Go — Python asyncio,
+// uvloop and Node.js — as separate processes from the scripts in this
+// module's external/ directory, hands them the run's configuration as JSON
+// and reads back the JSON lines they print.
+//
+// These peers only have whole-millisecond timers (epoll timeouts for
+// asyncio, libuv for uvloop and Node), so their timer figures are bounded by
+// that resolution; the table says so.
+package external
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/hotloop/hotloop/benchmarks/compare/internal/bench"
+	"github.com/hotloop/hotloop/benchmarks/compare/internal/report"
+)
+
+// Python is the interpreter the Python peers run with: Debian's, which is
+// where python3-uvloop installs.
+const Python = "/usr/bin/python3"
+
+// Peer is one external implementation.
+type Peer struct {
+	// Name is the implementation's column name and "impl" field.
+	Name string
+	// Doc describes the peer in one line for the table's notes.
+	Doc string
+	// Cmd builds the command that runs the peer with the given JSON config.
+	Cmd func(scripts, config string) (string, []string)
+	// Probe returns nil when the peer can run here, or why it cannot.
+	Probe func() error
+}
+
+// Peers lists the external peers in column order.
+var Peers = []Peer{
+	{
+		Name: "asyncio",
+		Doc:  "CPython asyncio (" + Python + ", call_soon / call_soon_threadsafe / call_later); whole-ms sleeps",
+		Cmd: func(dir, cfg string) (string, []string) {
+			return Python, []string{filepath.Join(dir, "asyncio_bench.py"), "--loop", "asyncio", "--config", cfg}
+		},
+		Probe: func() error { return probe(Python, "-c", "import asyncio") },
+	},
+	{
+		Name: "uvloop",
+		Doc:  "uvloop (Debian python3-uvloop, same script as asyncio); libuv whole-ms timers",
+		Cmd: func(dir, cfg string) (string, []string) {
+			return Python, []string{filepath.Join(dir, "asyncio_bench.py"), "--loop", "uvloop", "--config", cfg}
+		},
+		Probe: func() error { return probe(Python, "-c", "import uvloop") },
+	},
+	{
+		Name: "node",
+		Doc:  "Node.js (setImmediate, setTimeout/clearTimeout; worker_threads postMessage for W1x/W7); whole-ms timers, delays rounded up",
+		Cmd: func(dir, cfg string) (string, []string) {
+			return "node", []string{filepath.Join(dir, "node_bench.js"), "--config", cfg}
+		},
+		Probe: func() error { return probe("node", "--version") },
+	},
+}
+
+func probe(name string, args ...string) error {
+	if _, err := exec.LookPath(name); err != nil {
+		return fmt.Errorf("%s not installed", name)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+// Config is the JSON handed to the scripts: the bench.Config fields they
+// use, durations in nanoseconds, the repetition timeout in seconds.
+type Config struct {
+	Workloads       []string `json:"workloads"`
+	Warmup          int      `json:"Warmup"`
+	Reps            int      `json:"Reps"`
+	W1Callbacks     int      `json:"W1Callbacks"`
+	W1xPerProd      int      `json:"W1xPerProd"`
+	W2Sizes         []int    `json:"W2Sizes"`
+	W3Timers        int      `json:"W3Timers"`
+	W4Timers        int      `json:"W4Timers"`
+	W5DelayNs       int64    `json:"W5DelayNs"`
+	W6Timers        int      `json:"W6Timers"`
+	W7Samples       int      `json:"W7Samples"`
+	W7IdleBetweenNs int64    `json:"W7IdleBetweenNs"`
+	TimeoutSec      float64  `json:"timeout"`
+}
+
+// NewConfig converts a bench.Config and a workload list for the scripts.
+func NewConfig(c bench.Config, workloads []string) Config {
+	return Config{
+		Workloads:       workloads,
+		Warmup:          c.Warmup,
+		Reps:            c.Reps,
+		W1Callbacks:     c.W1Callbacks,
+		W1xPerProd:      c.W1xPerProd,
+		W2Sizes:         c.W2Sizes,
+		W3Timers:        c.W3Timers,
+		W4Timers:        c.W4Timers,
+		W5DelayNs:       int64(c.W5Delay),
+		W6Timers:        c.W6Timers,
+		W7Samples:       c.W7Samples,
+		W7IdleBetweenNs: int64(c.W7IdleBetween),
+		TimeoutSec:      c.RepTimeout.Seconds(),
+	}
+}
+
+// ScriptDir finds the external/ directory: dir if it holds the scripts,
+// else external/ next to this module's source (for runs from elsewhere).
+func ScriptDir(dir string) (string, error) {
+	if ok(dir) {
+		return dir, nil
+	}
+	if _, file, _, found := runtime.Caller(0); found {
+		d := filepath.Join(filepath.Dir(file), "..", "..", "external")
+		if ok(d) {
+			return d, nil
+		}
+	}
+	return "", fmt.Errorf("external scripts not found in %q", dir)
+}
+
+func ok(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "asyncio_bench.py"))
+	return err == nil
+}
+
+// Run runs one peer over the workloads and returns its results. Lines the
+// script writes to stderr (progress, errors) are copied to stderr. A
+// deadline bounds the whole process.
+func Run(p Peer, scripts string, cfg Config, deadline time.Duration, stderr io.Writer) ([]bench.Result, error) {
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	name, args := p.Cmd(scripts, string(js))
+	cmd := exec.CommandContext(ctx, name, args...)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = stderr
+	runErr := cmd.Run()
+	res, parseErr := report.ReadJSONLines(&out)
+	for i := range res {
+		if res[i].Impl != p.Name {
+			return nil, fmt.Errorf("%s: script reported impl %q", p.Name, res[i].Impl)
+		}
+	}
+	if runErr != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			runErr = fmt.Errorf("timed out after %s", deadline)
+		}
+		return res, fmt.Errorf("%s: %w", p.Name, runErr)
+	}
+	if parseErr != nil {
+		return res, fmt.Errorf("%s: %w", p.Name, parseErr)
+	}
+	return res, nil
+}

@@ -1,0 +1,69 @@
+// Package impl puts every event loop under comparison behind one small
+// interface, Loop, so that the workloads in package bench are written once
+// and run unchanged against each of them.
+//
+// One file per implementation:
+//
+//   - hotloop.go: an adapter for github.com/hotloop/hotloop/core.
+//   - gotimers.go: Go runtime timers (time.AfterFunc) with a goroutine
+//     draining a channel for callbacks.
+//   - goja.go: github.com/dop251/goja_nodejs/eventloop driven through its Go
+//     API (RunOnLoop, SetTimeout, ClearTimeout), never through JavaScript
+//     source, so the figures measure the loop and not the JS interpreter.
+//   - seed.go: a replica of the seed design (one goroutine, a mutex-guarded
+//     callback slice, a mutex-guarded gods red-black tree of timers, batches
+//     of 128 callbacks, a sleep capped at 1 ms).
+//
+// Loop is generic in its timer handle type T so that a value handle such as
+// core.Timer is stored and passed without being boxed into an interface:
+// boxing would add an allocation to every schedule and distort W6.
+package impl
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrClosed is returned by implementations that have no error of their own
+// when work is submitted to a loop that has been closed.
+var ErrClosed = errors.New("impl: loop closed")
+
+// Loop is one running event loop under test. T is the implementation's timer
+// handle.
+//
+// Callbacks given to Post and PostLocal run one at a time on the loop.
+// Timer callbacks run on the loop too, except for gotimers, whose timer
+// callbacks run on the Go runtime's timer goroutines (see GoTimers); the
+// workloads only touch per-timer slots and atomic counters from timer
+// callbacks so that this is safe.
+type Loop[T any] interface {
+	// Post schedules fn from any goroutine other than the loop's
+	// (call_soon_threadsafe). It reports whether fn was accepted.
+	Post(fn func()) bool
+	// PostLocal schedules fn from inside a loop callback (call_soon); it
+	// must not be called from any other goroutine. It reports whether fn
+	// was accepted.
+	PostLocal(fn func()) bool
+	// AfterFunc schedules fn to run once d has elapsed. It is called from
+	// inside a loop callback or a timer callback.
+	AfterFunc(d time.Duration, fn func()) (T, error)
+	// Stop cancels a timer returned by AfterFunc, from inside a loop
+	// callback. It reports whether the timer was stopped before firing;
+	// implementations that cancel asynchronously report true.
+	Stop(t T) bool
+	// Wakeups returns how many times the loop has woken from a sleep, and
+	// false when the implementation cannot count them.
+	Wakeups() (uint64, bool)
+	// Close stops the loop and releases what it holds.
+	Close() error
+}
+
+// Def names an implementation and tells how to start one of its loops.
+type Def[T any] struct {
+	// Name is the column heading and the "impl" field of the JSON lines.
+	Name string
+	// Doc is a one-line description printed under the table.
+	Doc string
+	// New starts a fresh, running loop.
+	New func() (Loop[T], error)
+}

@@ -1,0 +1,80 @@
+package impl
+
+import (
+	"testing"
+	"time"
+)
+
+// exercise checks the contract the workloads rely on: Post and PostLocal
+// run in order, a timer fires, a stopped timer does not, Close returns.
+func exercise[T any](t *testing.T, d Def[T]) {
+	t.Helper()
+	l, err := d.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	got := make(chan string, 8)
+	if !l.Post(func() {
+		l.PostLocal(func() { got <- "local" })
+		if _, err := l.AfterFunc(time.Millisecond, func() { got <- "timer" }); err != nil {
+			t.Error(err)
+		}
+		h, err := l.AfterFunc(20*time.Millisecond, func() { got <- "stopped timer fired" })
+		if err != nil {
+			t.Error(err)
+		}
+		if !l.Stop(h) {
+			t.Error("Stop of a pending timer reported false")
+		}
+		got <- "post"
+	}) {
+		t.Fatal("Post rejected")
+	}
+	want := []string{"post", "local", "timer"}
+	for _, w := range want {
+		select {
+		case g := <-got:
+			if g != w {
+				t.Fatalf("got %q, want %q", g, w)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("timed out waiting for %q", w)
+		}
+	}
+	select {
+	case g := <-got:
+		t.Fatalf("unexpected %q", g)
+	case <-time.After(40 * time.Millisecond):
+	}
+}
+
+func TestGoTimers(t *testing.T) { exercise(t, GoTimers) }
+func TestGoja(t *testing.T)     { exercise(t, Goja) }
+func TestSeed(t *testing.T)     { exercise(t, Seed) }
+
+func TestSeedOrdersTimersByExpiryThenSequence(t *testing.T) {
+	a, b, c := SeedTimer{when: 5, seq: 2}, SeedTimer{when: 5, seq: 3}, SeedTimer{when: 6, seq: 1}
+	if compareSeedTimers(a, b) >= 0 || compareSeedTimers(b, c) >= 0 || compareSeedTimers(c, a) <= 0 || compareSeedTimers(a, a) != 0 {
+		t.Fatal("bad order")
+	}
+}
+
+func TestSeedStopTwiceAndWakeups(t *testing.T) {
+	l, _ := Seed.New()
+	defer l.Close()
+	done := make(chan [2]bool)
+	l.Post(func() {
+		h, _ := l.AfterFunc(time.Hour, func() {})
+		done <- [2]bool{l.Stop(h), l.Stop(h)}
+	})
+	if r := <-done; !r[0] || r[1] {
+		t.Fatalf("Stop twice = %v, want [true false]", r)
+	}
+	time.Sleep(5 * time.Millisecond)
+	if n, ok := l.Wakeups(); !ok || n == 0 {
+		t.Fatalf("an idle seed loop should wake every millisecond: %d %v", n, ok)
+	}
+}
+
+func TestHotloop(t *testing.T) { exercise(t, Hotloop) }

@@ -1,0 +1,174 @@
+package core
+
+import (
+	"context"
+
+	"github.com/hotloop/hotloop/cache"
+)
+
+// setControl ORs bits into control and wakes the loop.
+func (l *Loop) setControl(bits uint32) {
+	for {
+		c := l.control.Load()
+		if c&bits == bits || l.control.CompareAndSwap(c, c|bits) {
+			break
+		}
+	}
+	l.wakeIfParked()
+}
+
+// clearControl clears bits in control. Owner only (the bits it clears are
+// the loop's to acknowledge).
+func (l *Loop) clearControl(bits uint32) {
+	for {
+		c := l.control.Load()
+		if c&bits == 0 || l.control.CompareAndSwap(c, c&^bits) {
+			return
+		}
+	}
+}
+
+// Stop makes the Run in progress return nil after its current iteration.
+// Pending callbacks and timers are kept; Run may be called again. With no
+// Run in progress, Stop does nothing. Safe from any goroutine, including
+// from inside a callback.
+func (l *Loop) Stop() {
+	if l.running.Load() {
+		l.setControl(ctlStop)
+	}
+}
+
+// Close rejects new work, runs every callback accepted before it, cancels
+// every pending timer (their Stop then reports false), and returns once the
+// loop has finished and Run has returned ErrClosed. Close is idempotent:
+// later calls wait for the same finish and return nil.
+//
+// If no goroutine is running the loop, Close finishes it on the calling
+// goroutine, so the accepted callbacks run there. Called from inside a
+// callback, Close cannot wait for the loop to finish (it would wait for
+// itself): it returns nil at once and the loop finishes when the current
+// iteration ends.
+func (l *Loop) Close() error {
+	l.inbox.Close()
+	l.setControl(ctlClose)
+	if l.onLoop() {
+		return nil
+	}
+	if l.acquire() {
+		l.finish()
+		l.release()
+	}
+	<-l.done
+	return nil
+}
+
+// Shutdown rejects new work and keeps the loop running until every accepted
+// callback and every pending one-shot timer has run; periodic timers (Every)
+// are stopped, since they would never finish. It returns nil when the loop
+// has finished, or ctx.Err() if ctx ends first: the loop then goes on
+// shutting down (call Close to cut it short).
+//
+// If no goroutine is running the loop, Shutdown runs it on the calling
+// goroutine until it finishes or ctx ends. Called from inside a callback,
+// it returns nil at once and the loop finishes once the work is done.
+func (l *Loop) Shutdown(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	l.inbox.Close()
+	l.setControl(ctlShutdown)
+	if l.onLoop() {
+		return nil
+	}
+	if l.acquire() {
+		err := l.loop(ctx.Done(), ctx.Err)
+		l.release()
+		if err != ErrClosed {
+			return err
+		}
+	}
+	select {
+	case <-l.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Done returns a channel that is closed when the loop has finished after
+// Close or Shutdown.
+func (l *Loop) Done() <-chan struct{} { return l.done }
+
+// finish completes Close or Shutdown: it takes every message still in the
+// (closed) inbox, runs every accepted callback, cancels every pending timer,
+// and closes done. Owner only.
+func (l *Loop) finish() {
+	l.finishOnce.Do(func() {
+		for {
+			l.drainAll()
+			if l.ready.Len() == 0 {
+				break
+			}
+			// Callbacks run here may Stop or Reset timers (messages) but
+			// cannot add work: the loop is closing.
+			for {
+				e, ok := l.ready.PopFront()
+				if !ok {
+					break
+				}
+				if e.n == nil {
+					l.call(e.fn)
+					l.counts.callbacks++
+				} else if e.n.Seq == e.seq && !e.n.InStore() {
+					l.cancel(e.n) // a zero-delay timer is a timer: cancelled
+				}
+			}
+		}
+		for {
+			n := l.timers.PopDue(cache.None)
+			if n == nil {
+				break
+			}
+			l.cancel(n)
+		}
+		l.publish()
+		close(l.done)
+	})
+}
+
+// cancel ends a timer that Close found pending. Owner only.
+func (l *Loop) cancel(n *timerNode) {
+	p := &n.Value
+	for {
+		s := p.state.Load()
+		st := s & statusMask
+		if st != stPending && st != stResetting {
+			return // stopped: its Stop already reported true
+		}
+		if p.state.CompareAndSwap(s, (s>>genShift+1)<<genShift) {
+			l.counts.cancelled++
+			return
+		}
+	}
+}
+
+// stopPeriodic cancels every periodic timer, once, when Shutdown begins:
+// they would keep the loop alive forever. O(n log n) for n pending timers.
+// Owner only.
+func (l *Loop) stopPeriodic() {
+	keep := make([]*timerNode, 0, l.timers.Len())
+	for {
+		n := l.timers.PopDue(cache.None)
+		if n == nil {
+			break
+		}
+		if n.Value.state.Load()&periodicBit != 0 {
+			l.cancel(n)
+			continue
+		}
+		keep = append(keep, n)
+	}
+	for _, n := range keep {
+		l.timers.Update(n, n.When, n.Seq)
+	}
+}

@@ -1,0 +1,84 @@
+// Package core is hotloop's event loop: one goroutine runs callbacks and
+// timers in order, and parks until exactly the next timer is due when it has
+// nothing to do.
+//
+// # Using it
+//
+//	l := core.New()
+//	go l.Run(ctx)                        // the loop goroutine
+//	l.Post(func() { ... })               // from any goroutine
+//	t, _ := l.AfterFunc(time.Second, fn) // from any goroutine
+//	t.Stop()
+//	l.Close()                            // runs what was accepted, cancels timers
+//
+// Inside a callback, the loop's own goroutine may use the unsynchronised
+// fast path returned by [Loop.Local]: Local().Post appends to the loop's
+// ready queue with no lock and no atomic read-modify-write, like asyncio's
+// call_soon beside call_soon_threadsafe.
+//
+// # Design
+//
+// Work reaches the loop in two ways. Other goroutines push messages (a
+// callback, a new timer, a Stop or Reset) into a lock-free multi-producer
+// inbox (package queue). The loop goroutine itself appends callbacks to a
+// plain ring buffer, its ready queue, and inserts timers straight into its
+// timer store (package wheel), which no other goroutine touches and which
+// therefore needs no lock.
+//
+// Each iteration of the loop:
+//
+//  1. drains a bounded batch of the inbox into the ready queue and the timer
+//     store;
+//  2. runs a bounded batch of ready callbacks;
+//  3. fires the timers that are due (at most a batch of them);
+//  4. publishes the earliest deadline to the expiry cache (package cache)
+//     if it changed;
+//  5. if nothing is ready, parks until that deadline, or until woken if there
+//     are no timers.
+//
+// Because batches are bounded, a flood of posts cannot starve timers and a
+// storm of due timers cannot starve callbacks.
+//
+// # Park and wake protocol
+//
+// Fields: parked (an atomic flag), the inbox's tail (atomic, advanced by
+// producers) and the expiry cache (atomic, written by the loop).
+//
+// The loop parks like this: it publishes the expiry cache, stores
+// parked=true, then asks the inbox whether anything was pushed; if so it
+// stores parked=false and goes round again; otherwise it blocks on its wake
+// channel and on a timer set to the published deadline.
+//
+// A producer pushes its message (an atomic read-modify-write on the inbox's
+// tail), then loads parked; if it is set and the producer must wake the
+// loop, it swaps parked from true to false and, having won that swap, sends
+// one token on the wake channel (buffered, capacity 1).
+//
+// All of these atomics are sequentially consistent, so in their single total
+// order either the loop's "inbox empty?" check comes after the producer's
+// push (the loop sees the message and does not block) or the producer's load
+// of parked comes after the loop's store (the producer sees parked=true and
+// wakes it). No wake-up is lost. Exactly one party wins the swap of parked
+// back to false: if a deadline ends the park first, the loop wins and no
+// token is sent; if a producer wins, the loop, woken by its deadline, waits
+// for that producer's token so that none is left over to cause a spurious
+// wake-up later.
+//
+// A producer that schedules a timer wakes the loop only if its deadline is
+// earlier than the published one (cache.Expiry.Before): the loop is parked
+// no later than the published deadline, and when it wakes it drains the
+// inbox and so finds the new timer. A stale published deadline errs early
+// (an extra wake-up) or is re-published before the loop re-checks the inbox
+// (no wake-up needed).
+//
+// # Timers
+//
+// A timer is a node in the timer store plus a state word (generation and
+// status, one atomic). Stop and Reset, from any goroutine, first win a
+// compare-and-swap on the state word, which decides the race with the loop
+// firing the timer, then send a message so that the loop removes or moves
+// the node in O(log n); there are no tombstones. A node is recycled once its
+// timer is done, and its generation is bumped, so a handle whose node has
+// been reused reports false from Stop and Reset instead of touching another
+// timer.
+package core

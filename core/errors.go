@@ -1,0 +1,28 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrClosed is returned by methods of a Loop that has been closed or is
+// shutting down, and by Run once Close or Shutdown has finished the loop.
+var ErrClosed = errors.New("hotloop: loop is closed")
+
+// ErrRunning is returned by Run when another Run of the same Loop is active.
+var ErrRunning = errors.New("hotloop: loop is already running")
+
+// ErrNilFunc is wrapped by the error a method returns when it is given a nil
+// callback. The callback is not accepted.
+var ErrNilFunc = errors.New("nil callback")
+
+// ErrBadPeriod is wrapped by the error Every returns for a period <= 0.
+var ErrBadPeriod = errors.New("period must be positive")
+
+// badArg reports a rejected argument, naming the method, for example
+// "hotloop: AfterFunc: nil callback".
+func badArg(method string, err error) error {
+	return fmt.Errorf("hotloop: %s: %w", method, err)
+}
+
+var errZeroTime = errors.New("zero time.Time")

@@ -1,0 +1,100 @@
+package core_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hotloop/hotloop/core"
+)
+
+func Example() {
+	l := core.New()
+	go l.Run(context.Background())
+
+	done := make(chan struct{})
+	l.Post(func() { fmt.Println("posted from another goroutine") })
+	l.AfterFunc(time.Millisecond, func() {
+		fmt.Println("timer fired")
+		close(done)
+	})
+	<-done
+	l.Close() // runs what was accepted, cancels pending timers, waits for Run
+	// Output:
+	// posted from another goroutine
+	// timer fired
+}
+
+func ExampleLocal() {
+	l := core.New()
+	go l.Run(context.Background())
+	defer l.Close()
+
+	// Do runs a callback on the loop and waits; inside it, Local is the
+	// loop goroutine's fast path (asyncio's call_soon).
+	l.Do(context.Background(), func() {
+		lc := l.Local()
+		for i := 1; i <= 3; i++ {
+			lc.Post(func() { fmt.Println("callback", i) })
+		}
+	})
+	l.Do(context.Background(), func() {}) // the three ran before this one
+	// Output:
+	// callback 1
+	// callback 2
+	// callback 3
+}
+
+func ExampleTimer_Stop() {
+	l := core.New()
+	go l.Run(context.Background())
+	defer l.Close()
+
+	t, _ := l.AfterFunc(time.Hour, func() { fmt.Println("never") })
+	fmt.Println("prevented:", t.Stop())
+	fmt.Println("again:", t.Stop())
+	// Output:
+	// prevented: true
+	// again: false
+}
+
+func ExampleLoop_Every() {
+	l := core.New()
+	go l.Run(context.Background())
+
+	done := make(chan struct{})
+	n := 0
+	var t core.Timer
+	// Scheduled from the loop goroutine, so the callback's use of t is
+	// ordered after the assignment.
+	l.Do(context.Background(), func() {
+		t, _ = l.Local().Every(time.Millisecond, func() {
+			n++
+			fmt.Println("tick", n)
+			if n == 3 {
+				t.Stop()
+				close(done)
+			}
+		})
+	})
+	<-done
+	l.Close()
+	// Output:
+	// tick 1
+	// tick 2
+	// tick 3
+}
+
+func ExampleLoop_Shutdown() {
+	l := core.New()
+	go l.Run(context.Background())
+
+	l.AfterFunc(5*time.Millisecond, func() { fmt.Println("pending timer ran") })
+	if err := l.Shutdown(context.Background()); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println("post after shutdown:", l.Post(func() {}))
+	// Output:
+	// pending timer ran
+	// post after shutdown: hotloop: loop is closed
+}

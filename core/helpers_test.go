@@ -1,0 +1,40 @@
+package core
+
+import (
+	"context"
+	"testing"
+)
+
+// start runs l on a new goroutine and returns a function that closes the
+// loop and checks that Run returned ErrClosed.
+func start(t *testing.T, l *Loop) (stop func()) {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() { errc <- l.Run(context.Background()) }()
+	do(t, l, func() {}) // Run owns the loop from here on
+	return func() {
+		t.Helper()
+		if err := l.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		if err := <-errc; err != ErrClosed {
+			t.Errorf("Run returned %v, want ErrClosed", err)
+		}
+	}
+}
+
+// do runs fn on the loop and fails the test if it cannot.
+func do(t *testing.T, l *Loop, fn func()) {
+	t.Helper()
+	if err := l.Do(context.Background(), fn); err != nil {
+		t.Fatalf("Do: %v", err)
+	}
+}
+
+// must returns tm, panicking (and so failing the test) on a scheduling error.
+func must(tm Timer, err error) Timer {
+	if err != nil {
+		panic("scheduling: " + err.Error())
+	}
+	return tm
+}

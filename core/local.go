@@ -1,0 +1,116 @@
+package core
+
+import "time"
+
+// Local is the loop goroutine's fast path: the same operations as Loop's
+// Post, AfterFunc, At and Every, without the inbox. Local().Post appends to
+// the loop's ready queue with no lock and no atomic read-modify-write (one
+// atomic load checks for Close); Local timers go straight into the timer
+// store from a private free list.
+//
+// Its methods may be called only from the goroutine running the loop, that
+// is from inside a callback. Misuse is detected: every method panics when no
+// goroutine is running the loop; the race detector reports a call from
+// another goroutine while the loop runs; and with WithDebug every call checks
+// the caller's goroutine and panics on a mismatch.
+type Local struct {
+	l *Loop
+}
+
+// Local returns the loop goroutine's fast path. The pointer is the same for
+// the life of the Loop; obtaining it is free and safe anywhere, but its
+// methods are for the loop goroutine only.
+func (l *Loop) Local() *Local { return &l.local }
+
+// check panics if the caller may not use the fast path.
+func (lc *Local) check(method string) {
+	l := lc.l
+	if l.cfg.debug && l.runner.Load() != goid() {
+		panic("hotloop: Local()." + method + " called from a goroutine other than the loop's; use Loop." + method)
+	}
+	if !l.inLoop {
+		panic("hotloop: Local()." + method + " called while no goroutine runs the loop; use Loop." + method + " from other goroutines")
+	}
+}
+
+// Post queues fn to run on the loop after the callbacks already queued. It
+// returns ErrClosed once Close or Shutdown was called, and an error wrapping
+// ErrNilFunc for a nil fn. Loop goroutine only. O(1) amortised, no
+// allocation once the ready queue has grown to its working size.
+func (lc *Local) Post(fn func()) error {
+	lc.check("Post")
+	if fn == nil {
+		return badArg("Local().Post", ErrNilFunc)
+	}
+	l := lc.l
+	if l.closing() {
+		return ErrClosed
+	}
+	l.ready.PushBack(entry{fn: fn})
+	return nil
+}
+
+// AfterFunc schedules fn to run once, after at least d; d <= 0 runs it
+// after the callbacks already queued. See Loop.AfterFunc. Loop goroutine
+// only. O(log n) for n pending timers; no allocation in steady state.
+func (lc *Local) AfterFunc(d time.Duration, fn func()) (Timer, error) {
+	lc.check("AfterFunc")
+	return lc.l.scheduleLocal("Local().AfterFunc", lc.l.deadline(d), 0, d <= 0, fn)
+}
+
+// At schedules fn to run once, at or after t. See Loop.At. Loop goroutine
+// only. O(log n).
+func (lc *Local) At(t time.Time, fn func()) (Timer, error) {
+	lc.check("At")
+	if t.IsZero() {
+		return Timer{}, badArg("Local().At", errZeroTime)
+	}
+	return lc.l.scheduleLocal("Local().At", lc.l.atDeadline(t), 0, false, fn)
+}
+
+// Every schedules fn to run every period. See Loop.Every. Loop goroutine
+// only. O(log n).
+func (lc *Local) Every(period time.Duration, fn func()) (Timer, error) {
+	lc.check("Every")
+	if period <= 0 {
+		return Timer{}, badArg("Local().Every", ErrBadPeriod)
+	}
+	return lc.l.scheduleLocal("Local().Every", lc.l.deadline(period), int64(period), false, fn)
+}
+
+// scheduleLocal inserts a timer directly. Loop goroutine only.
+func (l *Loop) scheduleLocal(method string, when, period int64, immediate bool, fn func()) (Timer, error) {
+	if fn == nil {
+		return Timer{}, badArg(method, ErrNilFunc)
+	}
+	if l.closing() {
+		return Timer{}, ErrClosed
+	}
+	var n *timerNode
+	if k := len(l.free); k > 0 {
+		n = l.free[k-1]
+		l.free[k-1] = nil
+		l.free = l.free[:k-1]
+	} else {
+		n = l.pool.Get().(*timerNode)
+	}
+	p := &n.Value
+	gen := p.state.Load() >> genShift
+	p.fn = fn
+	p.period = period
+	p.shared = false
+	st := gen<<genShift | stPending
+	if period > 0 {
+		st |= periodicBit
+	}
+	p.state.Store(st)
+	seq := l.nextSeq()
+	if immediate {
+		n.When = when
+		n.Seq = seq
+		l.ready.PushBack(entry{n: n, seq: seq})
+	} else {
+		l.timers.Update(n, when, seq)
+	}
+	return Timer{n: n, gen: gen}, nil
+}

@@ -1,0 +1,199 @@
+package core
+
+import (
+	"sync"
+	"time"
+
+	"go.uber.org/atomic"
+
+	"github.com/hotloop/hotloop/cache"
+	"github.com/hotloop/hotloop/queue"
+	"github.com/hotloop/hotloop/wheel"
+)
+
+// Bits of Loop.control: requests from other goroutines that the loop reads
+// once per iteration.
+const (
+	ctlStop     = 1 << iota // Stop was called: return from Run after this iteration
+	ctlShutdown             // Shutdown was called: run until nothing is left, then finish
+	ctlClose                // Close was called: finish now
+)
+
+// Loop is a single-goroutine event loop. Create one with [New]; run it with
+// [Loop.Run] on the goroutine that should execute its callbacks. All methods
+// of Loop are safe for concurrent use; the methods of [Local] are not.
+type Loop struct {
+	// --- read-mostly, set by New ---
+
+	cfg  config
+	base time.Time // the clock's origin: deadlines are nanoseconds since base, on the monotonic clock
+
+	// --- shared with other goroutines (atomics, each documented) ---
+
+	// inbox carries messages from other goroutines to the loop. Producers:
+	// any goroutine (Post, AfterFunc, At, Every, Timer.Stop, Timer.Reset).
+	// Consumer: the goroutine running the loop. Closed by Close and
+	// Shutdown, after which every Push fails and is reported as ErrClosed.
+	inbox *queue.Inbox[message]
+
+	// expiry is the earliest pending deadline. Written by the loop
+	// (publish); read by the loop's sleep computation and by goroutines that
+	// schedule timers, to decide whether to wake a parked loop.
+	expiry *cache.Expiry
+
+	// parked is true while the loop is parked or about to park. Set true by
+	// the loop; set false by the loop when it resumes, or by the one waker
+	// that wins the swap and so owes the loop a token on wake. See the park
+	// protocol in the package doc.
+	parked atomic.Bool
+
+	// wake carries at most one token from the waker that won parked to the
+	// parked loop. Created in New, so that a Loop made inside a
+	// testing/synctest bubble parks durably in it.
+	wake chan struct{}
+
+	// control holds the ctl* request bits. Set by Stop, Shutdown and Close
+	// (atomic OR), each followed by a wake-up; read by the loop at the top of
+	// each iteration; ctlStop is cleared by the loop when it honours it.
+	control atomic.Uint32
+
+	// running is true while a Run (or a Close or Shutdown that finishes the
+	// loop itself) owns the loop. Swapped false->true by whoever takes the
+	// loop; stored false when it lets go.
+	running atomic.Bool
+
+	// runner is the goroutine id of the loop's owner while running, else 0.
+	// Written by the owner; read by Do, Close and Shutdown to detect calls
+	// from inside a callback.
+	runner atomic.Uint64
+
+	// done is closed when the loop has finished (Close or Shutdown). Closing
+	// it is guarded by finishOnce.
+	done       chan struct{}
+	finishOnce sync.Once
+
+	// pool recycles timer nodes for goroutines other than the loop's. The
+	// loop puts nodes back into it when its own free list is full.
+	pool sync.Pool
+
+	// published counters, written by the loop once per iteration, read by
+	// Stats from any goroutine.
+	stats statsAtomics
+
+	// --- owned by the loop goroutine (the goroutine holding running) ---
+
+	inLoop  bool               // true while a goroutine owns the loop; read by Local to catch misuse
+	ready   queue.Ring[entry]  // callbacks and zero-delay timers, in order
+	timers  wheel.Store[timer] // pending timers, ordered by (When, Seq)
+	free    []*timerNode       // recycled nodes, reused by Local timers first
+	seq     uint64             // last Seq handed out; Seq 0 means "not scheduled"
+	pubWhen int64              // the deadline last published to expiry
+	counts  statsCounts        // the loop's own counters, published to stats
+	local   Local              // the view returned by Local
+	parkT   *time.Timer        // the default parker's timer, made by Run
+
+	shutdownSeen bool // Shutdown's periodic timers have been stopped
+}
+
+// maxFree bounds the loop's private free list of timer nodes; beyond it,
+// recycled nodes go to the shared pool.
+const maxFree = 4096
+
+// entry is one element of the ready queue: a callback (n == nil), or a timer
+// scheduled with a delay <= 0, which runs in queue order unless it was
+// stopped or rescheduled since (seq no longer matches n.Seq).
+type entry struct {
+	fn  func()
+	n   *timerNode
+	seq uint64
+}
+
+// op says what a message asks of the loop.
+type op uint8
+
+const (
+	opPost     op = iota // run fn
+	opAdd                // schedule n at when
+	opAddReady           // schedule n after the callbacks already queued
+	opStop               // n (generation gen) was stopped: remove and recycle it
+	opReset              // n (generation gen) was reset: move it to when
+)
+
+// message is what other goroutines push into the inbox.
+type message struct {
+	op   op
+	fn   func()
+	n    *timerNode
+	gen  uint64
+	when int64
+}
+
+// New returns a Loop configured by opts. It does not start it: call Run.
+// Create the Loop inside a testing/synctest bubble to use it there.
+func New(opts ...Option) *Loop {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	l := &Loop{
+		cfg:     cfg,
+		base:    time.Now(),
+		inbox:   queue.NewInbox[message](cfg.inboxSize),
+		expiry:  cache.New(),
+		wake:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
+		timers:  new(wheel.Heap[timer]),
+		pubWhen: cache.None,
+	}
+	l.local.l = l
+	l.pool.New = func() any { return l.newNode() }
+	return l
+}
+
+// now returns the loop's clock: monotonic nanoseconds since New.
+func (l *Loop) now() int64 { return int64(time.Since(l.base)) }
+
+// deadline returns now+d, clamped so that it never reaches cache.None.
+func (l *Loop) deadline(d time.Duration) int64 {
+	return addClamped(l.now(), int64(d))
+}
+
+// addClamped returns a+b for a >= 0, saturating below cache.None.
+func addClamped(a, b int64) int64 {
+	if b > 0 && a > cache.None-1-b {
+		return cache.None - 1
+	}
+	return a + b
+}
+
+// nextSeq hands out the next scheduling sequence number. Loop goroutine only.
+func (l *Loop) nextSeq() uint64 {
+	l.seq++
+	return l.seq
+}
+
+// closing reports whether Close or Shutdown was called: new work is
+// rejected. Safe from any goroutine; one atomic load.
+func (l *Loop) closing() bool {
+	return l.control.Load()&(ctlClose|ctlShutdown) != 0
+}
+
+// wakeIfParked wakes the loop if it is parked. Called by producers after
+// their push (see the park protocol in the package doc). The first load
+// keeps the common case, a busy loop, to one read of a shared line.
+func (l *Loop) wakeIfParked() {
+	if l.parked.Load() && l.parked.CompareAndSwap(true, false) {
+		l.stats.kicks.Add(1)
+		l.wake <- struct{}{} // never blocks: only the swap's winner sends, and the loop takes the token before parking again
+	}
+}
+
+// onLoop reports whether the caller is the goroutine that owns the loop.
+// It costs a stack walk (see goid); only paths that would deadlock or
+// misbehave on the loop goroutine use it.
+func (l *Loop) onLoop() bool {
+	r := l.runner.Load()
+	return r != 0 && r == goid()
+}

@@ -1,0 +1,78 @@
+package core
+
+import (
+	"log"
+	"runtime/debug"
+)
+
+// An Option configures a Loop in New.
+type Option func(*config)
+
+type config struct {
+	batch        int
+	inboxSize    int
+	panicHandler func(v any)
+	debug        bool
+}
+
+func defaultConfig() config {
+	return config{
+		batch:        1024,
+		inboxSize:    4096,
+		panicHandler: logPanic,
+	}
+}
+
+// logPanic is the default panic handler: it logs the value and the stack of
+// the panicking callback, and the loop goes on.
+func logPanic(v any) {
+	log.Printf("hotloop: callback panicked: %v\n%s", v, debug.Stack())
+}
+
+// WithPanicHandler sets the function that receives the value of a panicking
+// callback, like asyncio's exception handler. It runs on the loop goroutine
+// inside the deferred recover, so runtime/debug.Stack reports the panicking
+// callback's stack. After it returns the loop goes on with the next callback.
+// A nil handler restores the default, which logs the value and the stack.
+// A panic inside the handler itself is not recovered.
+func WithPanicHandler(h func(v any)) Option {
+	return func(c *config) {
+		if h == nil {
+			h = logPanic
+		}
+		c.panicHandler = h
+	}
+}
+
+// WithBatch sets how many callbacks, inbox messages and due timers each
+// iteration handles at most before moving on (default 1024), so that
+// neither callbacks nor timers starve. Values below 1 are treated as 1.
+func WithBatch(n int) Option {
+	return func(c *config) {
+		if n < 1 {
+			n = 1
+		}
+		c.batch = n
+	}
+}
+
+// WithInboxSize sets the capacity of the lock-free inbox that other
+// goroutines post into (default 4096, rounded up to a power of two). When it
+// is full, posts still succeed through a slower locked overflow list.
+func WithInboxSize(n int) Option {
+	return func(c *config) {
+		if n < 2 {
+			n = 2
+		}
+		c.inboxSize = n
+	}
+}
+
+// WithDebug makes the loop check, on every call to a method of [Local],
+// that the caller is the loop's own goroutine, and panic with a clear
+// message otherwise. It costs a stack walk per call; use it in tests.
+// Without it, misuse of Local is caught by the race detector, and always
+// when the loop is not running at all.
+func WithDebug() Option {
+	return func(c *config) { c.debug = true }
+}

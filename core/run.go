@@ -1,0 +1,270 @@
+package core
+
+import (
+	"context"
+	"runtime"
+
+	"github.com/hotloop/hotloop/cache"
+)
+
+// Run runs the loop on the calling goroutine until ctx is done (it returns
+// ctx.Err()), Stop is called (nil), or the loop is closed by Close or
+// Shutdown (ErrClosed). After Stop or a done ctx, pending callbacks and
+// timers are kept and Run may be called again. Only one Run may be active:
+// a second concurrent call returns ErrRunning at once, and Run on a closed
+// loop returns ErrClosed.
+func (l *Loop) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if !l.acquire() {
+		if l.finished() {
+			return ErrClosed
+		}
+		return ErrRunning
+	}
+	defer l.release()
+	if l.finished() {
+		return ErrClosed
+	}
+	l.clearControl(ctlStop) // a Stop with no Run in progress does nothing
+	return l.loop(ctx.Done(), ctx.Err)
+}
+
+// acquire makes the caller the loop's owner, if no one is.
+func (l *Loop) acquire() bool {
+	if !l.running.CompareAndSwap(false, true) {
+		return false
+	}
+	l.runner.Store(goid())
+	l.inLoop = true
+	return true
+}
+
+// release gives up ownership, publishing the counters first.
+func (l *Loop) release() {
+	l.publishStats()
+	l.inLoop = false
+	l.runner.Store(0)
+	l.running.Store(false)
+}
+
+// finished reports whether Close or Shutdown has completed.
+func (l *Loop) finished() bool {
+	select {
+	case <-l.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// loop is the body of Run: iterate until a control bit or done says stop.
+// Owner only.
+func (l *Loop) loop(done <-chan struct{}, cause func() error) error {
+	if l.parkT == nil {
+		l.newParkTimer()
+	}
+	for {
+		if c := l.control.Load(); c != 0 {
+			switch {
+			case c&ctlClose != 0:
+				l.finish()
+				return ErrClosed
+			case c&ctlStop != 0:
+				l.clearControl(ctlStop)
+				return nil
+			case c&ctlShutdown != 0:
+				if !l.shutdownSeen {
+					l.shutdownSeen = true
+					l.drainAll() // the inbox is closed: after this no timer can arrive
+					l.stopPeriodic()
+				}
+				if l.ready.Len() == 0 && l.timers.Len() == 0 && l.inbox.Empty() {
+					l.finish()
+					return ErrClosed
+				}
+			}
+		}
+		if done != nil {
+			select {
+			case <-done:
+				return cause()
+			default:
+			}
+		}
+		l.iterate()
+		if l.ready.Len() == 0 {
+			l.park(done)
+		}
+	}
+}
+
+// iterate is one pass of the hot path: inbox, ready callbacks, due timers,
+// publish. Owner only.
+func (l *Loop) iterate() {
+	l.counts.iterations++
+	l.drain(l.cfg.batch)
+	l.runReady(l.cfg.batch)
+	if l.timers.Len() > 0 {
+		l.fireDue(l.cfg.batch)
+	}
+	l.publish()
+}
+
+// drain moves up to max messages from the inbox into the ready queue and
+// the timer store. Owner only.
+func (l *Loop) drain(max int) {
+	for i := 0; i < max; i++ {
+		m, ok := l.inbox.Pop()
+		if !ok {
+			return
+		}
+		l.handle(m)
+	}
+}
+
+// handle applies one message. Owner only.
+func (l *Loop) handle(m message) {
+	switch m.op {
+	case opPost:
+		l.ready.PushBack(entry{fn: m.fn})
+	case opAdd, opAddReady:
+		n := m.n
+		seq := l.nextSeq()
+		if m.op == opAddReady {
+			n.When = m.when
+			n.Seq = seq
+			l.ready.PushBack(entry{n: n, seq: seq})
+			return
+		}
+		l.timers.Update(n, m.when, seq)
+	case opStop:
+		s := m.n.Value.state.Load()
+		if s>>genShift != m.gen || s&statusMask != stStopped {
+			return // already recycled, or cancelled by Close
+		}
+		l.timers.Remove(m.n)
+		l.recycle(m.n)
+	case opReset:
+		n := m.n
+		p := &n.Value
+		s := p.state.Load()
+		if s>>genShift != m.gen {
+			return // the timer is done; this Reset reported true but lost the race with a later event
+		}
+		switch s & statusMask {
+		case stResetting, stPending:
+			l.timers.Update(n, m.when, l.nextSeq())
+			if s&statusMask == stResetting && !p.state.CompareAndSwap(s, s&^statusMask|stPending) {
+				// Stopped meanwhile: its Stop message recycles it.
+				l.timers.Remove(n)
+			}
+		case stStopped:
+			l.timers.Remove(n)
+		}
+	}
+}
+
+// runReady runs up to max entries of the ready queue. Owner only.
+func (l *Loop) runReady(max int) {
+	for i := 0; i < max; i++ {
+		e, ok := l.ready.PopFront()
+		if !ok {
+			return
+		}
+		if e.n == nil {
+			l.call(e.fn)
+			l.counts.callbacks++
+			continue
+		}
+		// A zero-delay timer: fire it unless it was stopped, reset or
+		// recycled since it was queued.
+		if e.n.Seq == e.seq && !e.n.InStore() {
+			l.fire(e.n, l.now())
+		}
+	}
+}
+
+// fireDue fires up to max timers whose deadline has passed. Owner only.
+func (l *Loop) fireDue(max int) {
+	now := l.now()
+	for i := 0; i < max; i++ {
+		n := l.timers.PopDue(now)
+		if n == nil {
+			return
+		}
+		l.fire(n, now)
+	}
+}
+
+// fire calls a due timer's callback if it is still pending, then recycles
+// a one-shot timer or reschedules a periodic one. n is not in the store.
+// Owner only.
+func (l *Loop) fire(n *timerNode, now int64) {
+	p := &n.Value
+	s := p.state.Load()
+	if s&statusMask != stPending || !p.state.CompareAndSwap(s, s&^statusMask|stRunning) {
+		return // stopped or resetting: its message finishes the job
+	}
+	l.call(p.fn)
+	l.counts.fired++
+	if s&periodicBit == 0 {
+		l.recycle(n) // running one-shot: no one else may change it
+		return
+	}
+	running := s&^statusMask | stRunning
+	if !p.state.CompareAndSwap(running, s) {
+		return // stopped or reset from inside fn: its message finishes the job
+	}
+	// Skip missed ticks, keeping the phase. The clock is read again: fn
+	// may have run for longer than a period.
+	next := n.When + p.period
+	if now = l.now(); next <= now {
+		missed := (now-next)/p.period + 1
+		next += missed * p.period
+	}
+	if next >= cache.None || next < n.When {
+		next = cache.None - 1
+	}
+	l.timers.Update(n, next, l.nextSeq())
+}
+
+// call runs fn, handing a panic to the panic handler. Owner only.
+func (l *Loop) call(fn func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			l.counts.panics++
+			l.cfg.panicHandler(v)
+		}
+	}()
+	fn()
+}
+
+// publish stores the earliest deadline into the expiry cache if it changed,
+// and the counters. Owner only.
+func (l *Loop) publish() {
+	when, ok := l.timers.Next()
+	if !ok {
+		when = cache.None
+	}
+	if when != l.pubWhen {
+		l.pubWhen = when
+		l.expiry.Publish(when, ok)
+	}
+	l.publishStats()
+}
+
+// drainAll empties the inbox completely, waiting out producers that have
+// reserved a slot but not yet filled it. Used when finishing, once the inbox
+// is closed and its tail can no longer move. Owner only.
+func (l *Loop) drainAll() {
+	for !l.inbox.Empty() {
+		m, ok := l.inbox.Pop()
+		if !ok {
+			runtime.Gosched()
+			continue
+		}
+		l.handle(m)
+	}
+}

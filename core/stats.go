@@ -1,0 +1,70 @@
+package core
+
+import "go.uber.org/atomic"
+
+// Stats is a snapshot of a Loop's counters, from [Loop.Stats].
+type Stats struct {
+	Callbacks       uint64 // callbacks run (posts, not timers), including ones that panicked
+	Panics          uint64 // callbacks and timer callbacks that panicked
+	TimersFired     uint64 // timer callbacks run
+	TimersCancelled uint64 // timers cancelled by Close or Shutdown
+	TimersPending   int    // timers in the store at the last publication
+	Iterations      uint64 // passes of the loop's hot path
+	Parks           uint64 // times the loop blocked with nothing to do
+	Wakeups         uint64 // times the loop resumed from a park, for any reason
+	Kicks           uint64 // wake-ups sent by other goroutines (posts, Stop, Close) to a parked loop
+	InboxLen        int    // messages waiting in the inbox (approximate)
+}
+
+// statsCounts are the loop's own counters. Owner only.
+type statsCounts struct {
+	callbacks, panics, fired, cancelled, iterations, parks, wakeups uint64
+}
+
+// statsAtomics are the counters as last published by the loop, for Stats.
+// Written by the loop (publishStats), except kicks, which wakers add to;
+// read by any goroutine.
+type statsAtomics struct {
+	callbacks, panics, fired, cancelled, iterations, parks, wakeups, kicks atomic.Uint64
+	pending                                                                atomic.Int64
+}
+
+// publishStats copies the loop's counters to the atomics Stats reads. It
+// stores only what changed, so an idle iteration costs a few compares.
+// Owner only.
+func (l *Loop) publishStats() {
+	c, a := &l.counts, &l.stats
+	set := func(dst *atomic.Uint64, v uint64) {
+		if dst.Load() != v {
+			dst.Store(v)
+		}
+	}
+	set(&a.callbacks, c.callbacks)
+	set(&a.panics, c.panics)
+	set(&a.fired, c.fired)
+	set(&a.cancelled, c.cancelled)
+	set(&a.iterations, c.iterations)
+	set(&a.parks, c.parks)
+	set(&a.wakeups, c.wakeups)
+	if p := int64(l.timers.Len()); a.pending.Load() != p {
+		a.pending.Store(p)
+	}
+}
+
+// Stats returns the loop's counters as the loop last published them (once
+// per iteration and before each park). Safe from any goroutine.
+func (l *Loop) Stats() Stats {
+	a := &l.stats
+	return Stats{
+		Callbacks:       a.callbacks.Load(),
+		Panics:          a.panics.Load(),
+		TimersFired:     a.fired.Load(),
+		TimersCancelled: a.cancelled.Load(),
+		TimersPending:   int(a.pending.Load()),
+		Iterations:      a.iterations.Load(),
+		Parks:           a.parks.Load(),
+		Wakeups:         a.wakeups.Load(),
+		Kicks:           a.kicks.Load(),
+		InboxLen:        l.inbox.Len(),
+	}
+}

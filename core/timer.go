@@ -1,0 +1,267 @@
+package core
+
+import (
+	"time"
+
+	"go.uber.org/atomic"
+
+	"github.com/hotloop/hotloop/wheel"
+)
+
+// The state word of a timer node: generation << genShift | periodicBit | status.
+//
+// The generation is bumped each time the node is recycled, so that a stale
+// Timer handle (holding an older generation) fails every compare-and-swap.
+// The status says where the timer is in its life. Transitions, and who makes
+// them (L = the loop goroutine, A = any goroutine through a Timer handle):
+//
+//	idle      -> pending    L or A, scheduling a node it holds exclusively
+//	pending   -> running    L, about to call fn
+//	running   -> pending    L, periodic timer rescheduled after fn
+//	running   -> idle(g+1)  L, one-shot timer done: recycled
+//	pending   -> stopped    A, Stop (true)
+//	running   -> stopped    A, Stop of a periodic timer (true)
+//	resetting -> stopped    A, Stop (true)
+//	pending   -> resetting  A, Reset (true)
+//	running   -> resetting  A, Reset of a periodic timer (true)
+//	resetting -> pending    L, applying a Reset message
+//	stopped   -> idle(g+1)  L, applying a Stop message: recycled
+//	pending, resetting -> idle(g+1)  L, cancelled by Close
+//
+// Every A transition is followed by a message to the loop (opStop or
+// opReset) unless the inbox is closed, in which case Close cancels the node.
+// A node is recycled only by L, only once (the transition to idle(g+1)), and
+// only after it has left the timer store.
+const (
+	stIdle = iota
+	stPending
+	stRunning
+	stStopped
+	stResetting
+
+	statusMask  = 7
+	periodicBit = 8
+	genShift    = 4
+)
+
+// timer is the loop's payload in a timer store entry.
+type timer struct {
+	// state is the generation and status (see above). Read and CASed by any
+	// goroutine holding a handle; see the transition table.
+	state atomic.Uint64
+
+	// loop is the node's owner, set once when the node is made; immutable.
+	loop *Loop
+
+	// fn and period are written by whoever schedules the node while it is
+	// idle and not yet visible to the loop (the inbox push, or the loop's own
+	// insertion, publishes them) and read by the loop. period > 0 marks an
+	// Every timer.
+	fn     func()
+	period int64
+
+	// shared marks a node taken from the pool by a goroutine other than the
+	// loop's; recycle returns it to the pool, so that those goroutines find
+	// it again. Written and read like fn.
+	shared bool
+}
+
+// timerNode is a timer in the loop's store.
+type timerNode = wheel.Entry[timer]
+
+// Timer is a handle to a timer scheduled on a Loop by AfterFunc, At or
+// Every. It is a small value: copy it freely. The zero Timer is valid and
+// refers to no timer. A handle stays safe to use after its timer has fired
+// or been stopped, even once the loop has reused the timer's memory for
+// another timer: its methods then report false and do nothing.
+type Timer struct {
+	n   *timerNode
+	gen uint64
+}
+
+// Stop prevents the timer from firing. It reports true only if that call
+// prevented a call of the callback: a one-shot timer that had not yet
+// started to run, or a periodic timer (Every) that had not been stopped,
+// whose future calls it cancels even from inside its own callback. It
+// reports false if the timer already fired, was already stopped, or was
+// cancelled by Close. Safe from any goroutine; O(1) here, and the loop
+// removes the timer from its store in O(log n) at its next iteration.
+func (t Timer) Stop() bool {
+	if t.n == nil {
+		return false
+	}
+	p := &t.n.Value
+	for {
+		s := p.state.Load()
+		if s>>genShift != t.gen {
+			return false
+		}
+		switch s & statusMask {
+		case stPending, stResetting:
+		case stRunning:
+			if s&periodicBit == 0 {
+				return false
+			}
+		default:
+			return false
+		}
+		if p.state.CompareAndSwap(s, s&^statusMask|stStopped) {
+			break
+		}
+	}
+	p.loop.inbox.Push(message{op: opStop, n: t.n, gen: t.gen}) // fails only once closed: Close cancels the node then
+	return true
+}
+
+// Reset moves a pending timer so that it fires after d, measured from now,
+// and reports true; for a periodic timer the next call comes after d and
+// the period is unchanged. A delay d <= 0 makes it due at once.
+//
+// Unlike time.Timer.Reset, Reset does not revive a timer that has fired
+// (one-shot), was stopped, or was cancelled by Close: the handle's memory
+// may already serve another timer. It reports false and does nothing; call
+// AfterFunc again. When two goroutines Reset the same timer concurrently,
+// both report true and one of the deadlines wins. Safe from any goroutine;
+// O(1) here, and the loop moves the timer in its store in O(log n) at its
+// next iteration.
+func (t Timer) Reset(d time.Duration) bool {
+	if t.n == nil {
+		return false
+	}
+	p := &t.n.Value
+	l := p.loop
+	when := l.deadline(d)
+	for {
+		s := p.state.Load()
+		if s>>genShift != t.gen {
+			return false
+		}
+		switch s & statusMask {
+		case stResetting:
+			// Another Reset is in flight; ours follows it.
+		case stPending:
+			if !p.state.CompareAndSwap(s, s&^statusMask|stResetting) {
+				continue
+			}
+		case stRunning:
+			if s&periodicBit == 0 {
+				return false
+			}
+			if !p.state.CompareAndSwap(s, s&^statusMask|stResetting) {
+				continue
+			}
+		default:
+			return false
+		}
+		break
+	}
+	if !l.inbox.Push(message{op: opReset, n: t.n, gen: t.gen, when: when}) {
+		return false // closed: Close cancels the node
+	}
+	if l.expiry.Before(when) {
+		l.wakeIfParked()
+	}
+	return true
+}
+
+// newNode makes a node owned by l, idle, generation 0.
+func (l *Loop) newNode() *timerNode {
+	n := new(timerNode)
+	n.Value.loop = l
+	return n
+}
+
+// recycle returns a node whose timer is done to the free list or the pool,
+// bumping its generation so that stale handles fail. Loop goroutine only;
+// n must not be in the store.
+func (l *Loop) recycle(n *timerNode) {
+	p := &n.Value
+	gen := p.state.Load() >> genShift
+	p.fn = nil
+	p.period = 0
+	n.Seq = 0
+	p.state.Store((gen + 1) << genShift) // stIdle
+	if !p.shared && len(l.free) < maxFree {
+		l.free = append(l.free, n)
+		return
+	}
+	l.pool.Put(n)
+}
+
+// schedule is AfterFunc, At and Every from any goroutine: it sends the new
+// timer to the loop through the inbox.
+func (l *Loop) schedule(method string, when, period int64, immediate bool, fn func()) (Timer, error) {
+	if fn == nil {
+		return Timer{}, badArg(method, ErrNilFunc)
+	}
+	if l.closing() {
+		return Timer{}, ErrClosed
+	}
+	n := l.pool.Get().(*timerNode)
+	p := &n.Value
+	gen := p.state.Load() >> genShift
+	p.fn = fn
+	p.period = period
+	p.shared = true
+	n.When = when
+	st := gen<<genShift | stPending
+	if period > 0 {
+		st |= periodicBit
+	}
+	p.state.Store(st)
+	o := opAdd
+	if immediate {
+		o = opAddReady
+	}
+	if !l.inbox.Push(message{op: o, n: n, gen: gen, when: when}) {
+		p.fn = nil
+		p.state.Store(gen << genShift)
+		l.pool.Put(n)
+		return Timer{}, ErrClosed
+	}
+	if immediate || l.expiry.Before(when) {
+		l.wakeIfParked()
+	}
+	return Timer{n: n, gen: gen}, nil
+}
+
+// AfterFunc schedules fn to run on the loop once, after at least d has
+// passed, and returns its handle. A delay d <= 0 runs fn after the callbacks
+// already queued. Equal deadlines fire in the order they were scheduled; a
+// timer never fires before its deadline. Safe from any goroutine; from inside
+// a callback, Local().AfterFunc is faster. It fails with ErrClosed once the
+// loop is closing, and with an error wrapping ErrNilFunc for a nil fn.
+func (l *Loop) AfterFunc(d time.Duration, fn func()) (Timer, error) {
+	return l.schedule("AfterFunc", l.deadline(d), 0, d <= 0, fn)
+}
+
+// At schedules fn to run on the loop once, at or after t. A t in the past
+// makes the timer due at once. The zero time.Time is rejected: it is almost
+// always a forgotten field. Safe from any goroutine.
+func (l *Loop) At(t time.Time, fn func()) (Timer, error) {
+	if t.IsZero() {
+		return Timer{}, badArg("At", errZeroTime)
+	}
+	return l.schedule("At", l.atDeadline(t), 0, false, fn)
+}
+
+// Every schedules fn to run on the loop every period, the first time one
+// period from now, until the timer is stopped. If the loop falls behind by
+// more than a period, the missed ticks are skipped and the schedule keeps
+// its phase (like time.Ticker). A period <= 0 is rejected with an error
+// wrapping ErrBadPeriod. Safe from any goroutine.
+func (l *Loop) Every(period time.Duration, fn func()) (Timer, error) {
+	if period <= 0 {
+		return Timer{}, badArg("Every", ErrBadPeriod)
+	}
+	return l.schedule("Every", l.deadline(period), int64(period), false, fn)
+}
+
+// atDeadline converts t to the loop's clock, clamped to [0, None).
+func (l *Loop) atDeadline(t time.Time) int64 {
+	d := t.Sub(l.base) // monotonic when t has a monotonic reading
+	if d < 0 {
+		return 0
+	}
+	return addClamped(0, int64(d))
+}

@@ -1,0 +1,99 @@
+// Package queue provides the two FIFO queues the hotloop event loop is built
+// on: [Inbox], a lock-free multi-producer single-consumer queue through which
+// other goroutines post work to the loop, and [Ring], a growable ring buffer
+// the loop uses as its own ready queue.
+//
+// # Inbox design
+//
+// An Inbox is a bounded ring of 2^k slots plus an unbounded overflow slice.
+// The ring is Dmitry Vyukov's bounded MPMC queue specialised to a single
+// consumer. Every slot carries a sequence number; for the slot that position
+// p maps to (p & mask), the sequence says what state position p is in:
+//
+//	seq == p          free: a producer may reserve position p
+//	seq == p+1        published: position p holds a value for the consumer
+//	seq == p+cap      consumed: the slot is free for position p+cap
+//	seq <  p          still in use by position p-cap: the ring is full
+//
+// A producer loads tail, checks the slot's sequence, reserves the position
+// with a compare-and-swap of tail from p to p+1, writes the value into the
+// slot and finally publishes it by storing seq = p+1. The consumer owns head;
+// it loads the sequence of the slot at head, and if it equals head+1 it
+// takes the value, zeroes the slot (so the garbage collector can free what
+// the value pointed to) and releases the slot for the next lap by storing
+// seq = head+cap. The atomic store of seq is what orders the plain write
+// (producer) or plain clear (consumer) of the slot's value before the other
+// side's access: it is the only happens-before edge the ring path needs.
+//
+// # Overflow
+//
+// Push never blocks and never drops a value. When the ring is full a
+// producer takes the slow path: under Inbox.mu it sets the overflow flag and
+// appends the value to the overflow slice. The flag is the top bit of the
+// tail word itself, so "reserve a ring position" and "the flag is clear" are
+// one atomic fact: a reservation is a CAS from a tail word whose flag is
+// clear, and it fails if the flag was set in between. While the flag is set
+// tail does not move and every Push appends to the overflow. Only the
+// consumer clears the flag, and it does so under mu, in the same critical
+// section in which it takes the whole overflow slice as a batch. The consumer
+// takes the overflow only when the flag is set and its head has reached the
+// frozen tail position, that is, once every ring position reserved before
+// the flag was set has been consumed; and it delivers the whole batch before
+// it looks at the ring again.
+//
+// Invariants: (I1) a value is appended to the overflow only under mu and
+// only while the flag is set (the appender sets it if needed), so the
+// overflow is non-empty only while the flag is set; (I2) only the consumer
+// clears the flag, under mu, exactly when it takes the overflow; (I3) while
+// the flag is set no ring position is reserved.
+//
+// Per-producer FIFO. Let one producer push a and then b. There are four
+// cases.
+//
+//   - ring, ring: a's position is smaller than b's (tail only grows), and the
+//     consumer pops ring positions in order.
+//   - overflow, overflow: both are appended under mu in program order; a batch
+//     is delivered in slice order, and batches in the order they were taken.
+//   - ring, overflow: a was reserved by a CAS that saw the flag clear; b was
+//     appended later with the flag set. So the flag was set (again) after a's
+//     reservation, and by (I3) the frozen tail is beyond a's position. The
+//     batch containing b is taken only when head has reached that tail, so a
+//     has already been popped.
+//   - overflow, ring: a was appended with the flag set; b's reservation CAS
+//     later saw it clear. By (I2) the consumer cleared it in between, while
+//     taking the overflow under mu, and by mutual exclusion that batch
+//     already contained a. The consumer delivers the whole batch, a
+//     included, before it pops the ring again, so before b.
+//
+// Values from different producers are ordered only by when their Push
+// linearises; the queue promises nothing more.
+//
+// # Park protocol
+//
+// The loop parks (blocks waiting for a wake-up) when it has nothing to do.
+// The protocol relies on [Inbox.Empty] being conservative and on all atomics
+// being sequentially consistent (go.uber.org/atomic wraps sync/atomic, which
+// is):
+//
+//	loop:     parked.Store(true); if !inbox.Empty() { parked.Store(false); run } else { block }
+//	producer: inbox.Push(v);      if parked.Load() { wake the loop }
+//
+// Every Push performs an atomic read-modify-write or load of tail (the CAS
+// that reserves a position, the CAS that sets the flag, or the load that sees
+// the flag set, all before it returns), and Empty loads tail. In the single
+// total order of these operations either the loop's load of tail comes after
+// the producer's access, and then it sees tail != head or the flag set, so
+// Empty reports false; or it comes before, and then the loop's earlier store
+// of parked precedes the producer's later load of parked, so the producer
+// sees parked and wakes the loop. Either way no wake-up is lost.
+//
+// Empty reports false as soon as a position is reserved, before the value is
+// published. The consumer may therefore briefly see Empty() == false together
+// with Pop() returning (zero, false); the caller should yield and retry, as
+// the producer is between its reservation and its publication.
+//
+// # Ring
+//
+// [Ring] is an ordinary growable circular buffer owned by one goroutine. It
+// has no synchronisation at all.
+package queue

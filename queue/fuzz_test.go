@@ -1,0 +1,79 @@
+package queue
+
+import "testing"
+
+// FuzzInbox interprets data as a sequence of operations on a small inbox
+// (the first byte picks the capacity) and checks every result against a
+// plain slice. Ops: even byte = Push, odd byte = Pop.
+func FuzzInbox(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 1, 1})
+	f.Add([]byte{1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1})
+	f.Add([]byte{3, 2, 4, 6, 8, 10, 12, 14, 16, 18, 1, 3, 0, 5, 7, 9, 11, 13, 15, 17, 19, 21})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 {
+			return
+		}
+		q := NewInbox[int](int(data[0]%8) + 1)
+		var model []int
+		next := 0
+		for i, op := range data[1:] {
+			if op%2 == 0 {
+				q.Push(next)
+				model = append(model, next)
+				next++
+			} else {
+				v, ok := q.Pop()
+				if ok != (len(model) > 0) {
+					t.Fatalf("op %d: Pop ok = %v with %d modelled values", i, ok, len(model))
+				}
+				if ok {
+					if v != model[0] {
+						t.Fatalf("op %d: Pop = %d, want %d", i, v, model[0])
+					}
+					model = model[1:]
+				}
+			}
+			if q.Len() != len(model) || q.Empty() != (len(model) == 0) {
+				t.Fatalf("op %d: Len=%d Empty=%v, model has %d", i, q.Len(), q.Empty(), len(model))
+			}
+		}
+	})
+}
+
+// FuzzRing interprets data as operations on a Ring and checks them against a
+// slice. Ops by byte%4: 0,1 = PushBack, 2 = PopFront, 3 = Reset (only if the
+// byte is 255, so resets are rare).
+func FuzzRing(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 2, 2})
+	f.Add([]byte{0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 0, 2})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var r Ring[int]
+		var model []int
+		next := 0
+		for i, op := range data {
+			switch {
+			case op == 255:
+				r.Reset()
+				model = model[:0]
+			case op%4 == 2 || op%4 == 3:
+				v, ok := r.PopFront()
+				if ok != (len(model) > 0) {
+					t.Fatalf("op %d: PopFront ok = %v with %d modelled values", i, ok, len(model))
+				}
+				if ok {
+					if v != model[0] {
+						t.Fatalf("op %d: PopFront = %d, want %d", i, v, model[0])
+					}
+					model = model[1:]
+				}
+			default:
+				r.PushBack(next)
+				model = append(model, next)
+				next++
+			}
+			if r.Len() != len(model) {
+				t.Fatalf("op %d: Len = %d, want %d", i, r.Len(), len(model))
+			}
+		}
+	})
+}

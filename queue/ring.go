@@ -1,0 +1,76 @@
+package queue
+
+// minRingSize is the buffer length a Ring allocates on its first PushBack.
+const minRingSize = 16
+
+// Ring is a growable FIFO ring buffer for use by one goroutine (the loop's
+// ready queue). It has no internal synchronisation. The zero value is an
+// empty Ring ready to use.
+//
+// The buffer length is always zero or a power of two, so positions are
+// reduced with a mask. PushBack doubles the buffer when it is full; nothing
+// ever shrinks it except dropping the Ring.
+type Ring[T any] struct {
+	buf  []T // len(buf) is 0 or a power of two; slots outside the live range are zero
+	head int // index in buf of the front element; meaningful only when n > 0
+	n    int // number of elements
+}
+
+// PushBack appends v at the back of r. Amortised O(1): when the buffer is
+// full it is doubled (O(n) copy, one allocation); it never shrinks on its own.
+func (r *Ring[T]) PushBack(v T) {
+	if r.n == len(r.buf) {
+		r.grow()
+	}
+	r.buf[(r.head+r.n)&(len(r.buf)-1)] = v
+	r.n++
+}
+
+// grow doubles the buffer (or allocates the first one), unwrapping the
+// elements so that the front is at index 0. O(n).
+func (r *Ring[T]) grow() {
+	size := 2 * len(r.buf)
+	if size == 0 {
+		size = minRingSize
+	}
+	buf := make([]T, size)
+	// The live range is buf[head:] followed by buf[:head] when it wraps;
+	// since the ring is full (n == len) it covers the whole old buffer.
+	k := copy(buf, r.buf[r.head:])
+	copy(buf[k:], r.buf[:r.head])
+	r.buf = buf
+	r.head = 0
+}
+
+// PopFront removes and returns the front element of r; ok is false if r is
+// empty. The vacated slot is zeroed so the garbage collector can free what
+// the element points to. O(1).
+func (r *Ring[T]) PopFront() (v T, ok bool) {
+	if r.n == 0 {
+		return v, false
+	}
+	var zero T
+	v = r.buf[r.head]
+	r.buf[r.head] = zero
+	r.head = (r.head + 1) & (len(r.buf) - 1)
+	r.n--
+	return v, true
+}
+
+// Len returns the number of elements in r. O(1).
+func (r *Ring[T]) Len() int {
+	return r.n
+}
+
+// Reset removes all elements from r, zeroing them, and keeps the buffer for
+// reuse. O(Len()).
+func (r *Ring[T]) Reset() {
+	if end := r.head + r.n; end <= len(r.buf) {
+		clear(r.buf[r.head:end])
+	} else {
+		clear(r.buf[r.head:])
+		clear(r.buf[:end-len(r.buf)])
+	}
+	r.head = 0
+	r.n = 0
+}

@@ -1,0 +1,57 @@
+package wheel
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// TestHeapZeroAllocs checks that a warmed Heap does not allocate in steady
+// state: the backing slice is reused and entries are linked, not copied.
+func TestHeapZeroAllocs(t *testing.T) {
+	const n = 1000
+	var h Heap[int]
+	es := make([]Entry[int], n)
+	rng := rand.New(rand.NewPCG(1, 2))
+	var seq uint64
+	for i := range es {
+		seq++
+		es[i] = Entry[int]{When: rng.Int64N(1e9), Seq: seq, Value: i}
+		h.Add(&es[i])
+	}
+	var extra Entry[int]
+	h.Add(&extra) // grow the backing slice to n+1 once
+	h.Remove(&extra)
+
+	i := 0
+	cases := []struct {
+		name string
+		f    func()
+	}{
+		{"Add+Remove", func() {
+			seq++
+			extra.When, extra.Seq = rng.Int64N(1e9), seq
+			h.Add(&extra)
+			h.Remove(&extra)
+		}},
+		{"Update", func() {
+			seq++
+			i = (i + 7919) % n
+			h.Update(&es[i], rng.Int64N(1e9), seq)
+		}},
+		{"PopDue+Add", func() {
+			when, _ := h.Next()
+			e := h.PopDue(when)
+			seq++
+			e.When, e.Seq = when+rng.Int64N(1e9), seq
+			h.Add(e)
+		}},
+	}
+	for _, c := range cases {
+		if got := testing.AllocsPerRun(1000, c.f); got != 0 {
+			t.Errorf("%s: %v allocs/op, want 0", c.name, got)
+		}
+		if err := h.verify(); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+	}
+}
