@@ -1,0 +1,141 @@
+package core
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+)
+
+// benchOnLoop runs body(b) on the loop goroutine of a running loop.
+func benchOnLoop(b *testing.B, body func(b *testing.B, l *Loop)) {
+	l := New()
+	errc := make(chan error, 1)
+	go func() { errc <- l.Run(context.Background()) }()
+	if err := l.Do(context.Background(), func() { body(b, l) }); err != nil {
+		b.Fatal(err)
+	}
+	l.Close()
+	<-errc
+}
+
+// BenchmarkLocalPost: post from inside a callback and run it (W1's unit).
+func BenchmarkLocalPost(b *testing.B) {
+	benchOnLoop(b, func(b *testing.B, l *Loop) {
+		lc := l.Local()
+		b.ReportAllocs()
+		for b.Loop() {
+			lc.Post(noop)
+			l.runReady(1)
+		}
+	})
+}
+
+// BenchmarkPost: posts from P other goroutines to a running loop, ns per
+// callback run (W1x's unit).
+func BenchmarkPost(b *testing.B) {
+	for _, producers := range []int{1, 2, 8} {
+		b.Run("producers="+itoa(producers), func(b *testing.B) {
+			l := New()
+			errc := make(chan error, 1)
+			go func() { errc <- l.Run(context.Background()) }()
+			var ran sync.WaitGroup
+			ran.Add(b.N)
+			done := func() { ran.Done() }
+			b.ReportAllocs()
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			for p := 0; p < producers; p++ {
+				n := b.N / producers
+				if p == 0 {
+					n += b.N % producers
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < n; i++ {
+						l.Post(done)
+					}
+				}()
+			}
+			wg.Wait()
+			ran.Wait()
+			b.StopTimer()
+			l.Close()
+			<-errc
+		})
+	}
+}
+
+// BenchmarkLocalAfterFuncStop: schedule and cancel from the loop (W6's unit),
+// including the loop's removal of the node.
+func BenchmarkLocalAfterFuncStop(b *testing.B) {
+	benchOnLoop(b, func(b *testing.B, l *Loop) {
+		lc := l.Local()
+		b.ReportAllocs()
+		for b.Loop() {
+			t, _ := lc.AfterFunc(time.Hour, noop)
+			t.Stop()
+			l.drain(1)
+		}
+	})
+}
+
+// BenchmarkAfterFuncStop: the same from another goroutine, through the inbox.
+func BenchmarkAfterFuncStop(b *testing.B) {
+	l := New()
+	errc := make(chan error, 1)
+	go func() { errc <- l.Run(context.Background()) }()
+	b.ReportAllocs()
+	for b.Loop() {
+		t, _ := l.AfterFunc(time.Hour, noop)
+		t.Stop()
+	}
+	l.Close()
+	<-errc
+}
+
+// BenchmarkReset: Reset of a pending timer and the loop's move of it.
+func BenchmarkReset(b *testing.B) {
+	benchOnLoop(b, func(b *testing.B, l *Loop) {
+		t, _ := l.Local().AfterFunc(time.Hour, noop)
+		b.ReportAllocs()
+		d := time.Hour
+		for b.Loop() {
+			d++
+			t.Reset(d)
+			l.drain(1)
+		}
+	})
+}
+
+// BenchmarkIdleIteration: one pass of the hot path with nothing to do, with
+// no timers and with 1000 pending ones.
+func BenchmarkIdleIteration(b *testing.B) {
+	for _, timers := range []int{0, 1000} {
+		b.Run("timers="+itoa(timers), func(b *testing.B) {
+			benchOnLoop(b, func(b *testing.B, l *Loop) {
+				for i := 0; i < timers; i++ {
+					l.Local().AfterFunc(time.Hour+time.Duration(i), noop)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					l.iterate()
+				}
+			})
+		})
+	}
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for ; n > 0; n /= 10 {
+		i--
+		b[i] = byte('0' + n%10)
+	}
+	return string(b[i:])
+}
