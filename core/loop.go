@@ -47,10 +47,9 @@ type Loop struct {
 	// protocol in the package doc.
 	parked atomic.Bool
 
-	// wake carries at most one token from the waker that won parked to the
-	// parked loop. Created in New, so that a Loop made inside a
-	// testing/synctest bubble parks durably in it.
-	wake chan struct{}
+	// parker blocks the loop and carries the one token from the waker that
+	// won parked to the parked loop. Set by New; immutable.
+	parker parker
 
 	// control holds the ctl* request bits. Set by Stop, Shutdown and Close
 	// (atomic OR), each followed by a wake-up; read by the loop at the top of
@@ -90,7 +89,6 @@ type Loop struct {
 	pubWhen int64              // the deadline last published to expiry
 	counts  statsCounts        // the loop's own counters, published to stats
 	local   Local              // the view returned by Local
-	parkT   *time.Timer        // the default parker's timer, made by Run
 
 	shutdownSeen bool // Shutdown's periodic timers have been stopped
 }
@@ -142,12 +140,12 @@ func New(opts ...Option) *Loop {
 		base:    time.Now(),
 		inbox:   queue.NewInbox[message](cfg.inboxSize),
 		expiry:  cache.New(),
-		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		timers:  new(wheel.Heap[timer]),
 		pubWhen: cache.None,
 	}
 	l.local.l = l
+	l.parker = newChanParker(l) // made in New, so that a Loop made in a synctest bubble parks durably in it
 	l.pool.New = func() any { return l.newNode() }
 	return l
 }
@@ -186,7 +184,7 @@ func (l *Loop) closing() bool {
 func (l *Loop) wakeIfParked() {
 	if l.parked.Load() && l.parked.CompareAndSwap(true, false) {
 		l.stats.kicks.Add(1)
-		l.wake <- struct{}{} // never blocks: only the swap's winner sends, and the loop takes the token before parking again
+		l.parker.kick() // only the swap's winner sends, and the loop takes the token before parking again
 	}
 }
 

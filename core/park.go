@@ -5,22 +5,80 @@ import (
 	"time"
 )
 
-// newParkTimer makes the default parker's timer, stopped. It is made by the
-// loop's owner, not by New, so that it belongs to the goroutine's
-// testing/synctest bubble if there is one.
-func (l *Loop) newParkTimer() {
-	l.parkT = time.NewTimer(math.MaxInt64)
-	l.parkT.Stop()
+// A parker blocks the loop goroutine and wakes it. The loop runs the park
+// protocol of the package doc (the parked flag, the inbox check) and uses
+// the parker only for the blocking itself:
+//
+//   - block is called by the loop goroutine only, after it has stored
+//     parked=true and found nothing to do. It returns when a token sent by
+//     kick arrives (woken true), when the loop clock reaches deadline if
+//     timed, or when done is closed. It must not lose a token sent before
+//     it was called.
+//   - kick is called by the one waker that won the swap of parked from true
+//     to false; it sends the token. There is at most one token outstanding.
+//   - take is called by the loop goroutine when it resumed for another
+//     reason but lost the swap: a token is owed and take waits for it, so
+//     that none is left over to end a later block early.
+type parker interface {
+	block(deadline int64, timed bool, done <-chan struct{}) (woken bool)
+	kick()
+	take()
 }
 
-// park blocks until a waker sends a token, the published deadline passes, or
-// done is closed. It follows the park protocol of the package doc. Owner
-// only.
+// chanParker is the default parker: a channel for tokens and a runtime
+// timer for deadlines. It costs no wake-ups while idle, and it works inside
+// a testing/synctest bubble when the Loop is created there.
+type chanParker struct {
+	l     *Loop
+	wake  chan struct{} // capacity 1: the token
+	timer *time.Timer   // made on first timed block, on the loop goroutine
+}
+
+func newChanParker(l *Loop) *chanParker {
+	return &chanParker{l: l, wake: make(chan struct{}, 1)}
+}
+
+func (p *chanParker) kick() { p.wake <- struct{}{} } // never blocks: one token at most
+func (p *chanParker) take() { <-p.wake }
+
+func (p *chanParker) block(deadline int64, timed bool, done <-chan struct{}) bool {
+	if !timed {
+		select {
+		case <-p.wake:
+			return true
+		case <-done:
+			return false
+		}
+	}
+	if p.timer == nil {
+		p.timer = time.NewTimer(math.MaxInt64)
+		p.timer.Stop()
+	}
+	d := deadline - p.l.now()
+	if d <= 0 {
+		return false
+	}
+	p.timer.Reset(time.Duration(d))
+	select {
+	case <-p.wake:
+		p.timer.Stop()
+		return true
+	case <-p.timer.C:
+		return false
+	case <-done:
+		p.timer.Stop()
+		return false
+	}
+}
+
+// park blocks until a waker kicks, the published deadline passes, or done
+// is closed, following the park protocol of the package doc. Owner only.
 func (l *Loop) park(done <-chan struct{}) {
 	l.parked.Store(true)
 	// After the store: anything pushed from now on sees parked=true and
 	// wakes us; anything pushed before is visible to Empty.
-	d, timed := l.expiry.SleepFor(l.now())
+	now := l.now()
+	d, timed := l.expiry.SleepFor(now) // the design note's sleep computation, lock-free
 	c := l.control.Load()
 	if !l.inbox.Empty() || c&(ctlStop|ctlClose) != 0 || (timed && d == 0) ||
 		(c&ctlShutdown != 0 && l.timers.Len() == 0) { // Shutdown is complete: finish at the top of the loop
@@ -29,35 +87,18 @@ func (l *Loop) park(done <-chan struct{}) {
 	}
 	l.counts.parks++
 	l.publishStats()
-	if !timed {
-		select {
-		case <-l.wake:
-			l.counts.wakeups++
-			return // the waker cleared parked
-		case <-done:
-		}
-		l.counts.wakeups++
-		l.unpark()
-		return
-	}
-	l.parkT.Reset(time.Duration(d))
-	select {
-	case <-l.wake:
-		l.parkT.Stop()
-		l.counts.wakeups++
-		return
-	case <-l.parkT.C:
-	case <-done:
-		l.parkT.Stop()
-	}
+	woken := l.parker.block(now+d, timed, done)
 	l.counts.wakeups++
-	l.unpark()
+	if !woken {
+		l.unpark()
+	}
+	// If woken, the waker already cleared parked.
 }
 
 // unpark clears parked. If a waker won the swap first, it owes us a token:
-// take it, so that none is left to end a later park early. Owner only.
+// take it. Owner only.
 func (l *Loop) unpark() {
 	if !l.parked.CompareAndSwap(true, false) {
-		<-l.wake
+		l.parker.take()
 	}
 }

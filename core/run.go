@@ -62,9 +62,6 @@ func (l *Loop) finished() bool {
 // loop is the body of Run: iterate until a control bit or done says stop.
 // Owner only.
 func (l *Loop) loop(done <-chan struct{}, cause func() error) error {
-	if l.parkT == nil {
-		l.newParkTimer()
-	}
 	for {
 		if c := l.control.Load(); c != 0 {
 			switch {
