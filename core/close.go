@@ -81,7 +81,9 @@ func (l *Loop) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	if l.acquire() {
+		unbind := l.bindThread(ctx)
 		err := l.loop(ctx.Done(), ctx.Err)
+		unbind()
 		l.release()
 		if err != ErrClosed {
 			return err

@@ -146,6 +146,9 @@ func New(opts ...Option) *Loop {
 	}
 	l.local.l = l
 	l.parker = newChanParker(l) // made in New, so that a Loop made in a synctest bubble parks durably in it
+	if cfg.precise {
+		l.parker = newPreciseParker(l) // WithPrecise: the futex parker on Linux
+	}
 	l.pool.New = func() any { return l.newNode() }
 	return l
 }

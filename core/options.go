@@ -13,6 +13,9 @@ type config struct {
 	inboxSize    int
 	panicHandler func(v any)
 	debug        bool
+	precise      bool  // WithPrecise: the futex parker on Linux
+	spin         int64 // WithSpin: nanoseconds to busy-wait before a deadline; 0 off
+	slack        int64 // WithSlack: deadlines rounded up to a multiple of this; 0 off
 }
 
 func defaultConfig() config {

@@ -85,9 +85,13 @@ func (l *Loop) park(done <-chan struct{}) {
 		l.unpark()
 		return
 	}
+	deadline := now + d
+	if timed {
+		deadline = coalesce(deadline, l.cfg.slack) // WithSlack: later, never earlier
+	}
 	l.counts.parks++
 	l.publishStats()
-	woken := l.parker.block(now+d, timed, done)
+	woken := l.wait(deadline, timed, done) // the parker, with WithSpin's busy tail
 	l.counts.wakeups++
 	if !woken {
 		l.unpark()

@@ -4,6 +4,8 @@ import "github.com/hotloop/hotloop/benchmarks/compare/internal/impl"
 
 func init() {
 	register(impl.Hotloop)
+	register(impl.HotloopPrecise)
+	register(impl.HotloopSpin)
 	register(impl.GoTimers)
 	register(impl.Goja)
 	register(impl.Seed)

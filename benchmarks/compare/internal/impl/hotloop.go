@@ -24,12 +24,7 @@ type hotloop struct {
 	done   chan error
 }
 
-func newHotloop() (Loop[core.Timer], error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	h := &hotloop{l: core.New(), cancel: cancel, done: make(chan error, 1)}
-	go func() { h.done <- h.l.Run(ctx) }()
-	return h, nil
-}
+func newHotloop() (Loop[core.Timer], error) { return startHotloop() }
 
 func (h *hotloop) Post(fn func()) bool { return h.l.Post(fn) == nil }
 

@@ -1,0 +1,35 @@
+package impl
+
+import (
+	"context"
+	"time"
+
+	"github.com/hotloop/hotloop/core"
+)
+
+// HotloopPrecise is hotloop with core.WithPrecise(): on Linux the loop's
+// goroutine is locked to its thread with 1 ns timer slack and parks in a
+// futex wait with a nanosecond timeout.
+var HotloopPrecise = Def[core.Timer]{
+	Name: "hotloop-precise",
+	Doc:  "hotloop with core.WithPrecise() (futex parker, locked thread, 1 ns timer slack)",
+	New:  func() (Loop[core.Timer], error) { return startHotloop(core.WithPrecise()) },
+}
+
+// HotloopSpin is HotloopPrecise plus core.WithSpin(200 µs): the loop parks
+// until 200 µs before each deadline and busy-waits the rest.
+var HotloopSpin = Def[core.Timer]{
+	Name: "hotloop-spin",
+	Doc:  "hotloop with core.WithPrecise() and core.WithSpin(200µs) (busy-waits the last 200 µs before each timer)",
+	New: func() (Loop[core.Timer], error) {
+		return startHotloop(core.WithPrecise(), core.WithSpin(200*time.Microsecond))
+	},
+}
+
+// startHotloop starts a hotloop adapter with the given options.
+func startHotloop(opts ...core.Option) (Loop[core.Timer], error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &hotloop{l: core.New(opts...), cancel: cancel, done: make(chan error, 1)}
+	go func() { h.done <- h.l.Run(ctx) }()
+	return h, nil
+}

@@ -1,0 +1,42 @@
+package core_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hotloop/hotloop/core"
+)
+
+// A loop for latency-sensitive timers: the precise parker (Linux; the
+// default parker elsewhere) with a 200 µs spin before each deadline.
+func ExampleWithPrecise() {
+	l := core.New(core.WithPrecise(), core.WithSpin(200*time.Microsecond))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go l.Run(ctx)
+
+	fired := make(chan time.Duration)
+	start := time.Now()
+	l.AfterFunc(time.Millisecond, func() { fired <- time.Since(start) })
+	fmt.Println("on time or late, never early:", <-fired >= time.Millisecond)
+	l.Close()
+	// Output: on time or late, never early: true
+}
+
+// Housekeeping timers that may share wake-ups: each fires up to 10 ms late.
+func ExampleWithSlack() {
+	l := core.New(core.WithSlack(10 * time.Millisecond))
+	go l.Run(context.Background())
+	done := make(chan struct{})
+	l.Every(5*time.Millisecond, func() {
+		select {
+		case done <- struct{}{}:
+		default:
+		}
+	})
+	<-done
+	l.Close()
+	fmt.Println("swept")
+	// Output: swept
+}
