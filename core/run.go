@@ -27,7 +27,7 @@ func (l *Loop) Run(ctx context.Context) error {
 	if l.finished() {
 		return ErrClosed
 	}
-	l.clearControl(ctlStop) // a Stop with no Run in progress does nothing
+	l.clearControl(ctlStop)   // a Stop with no Run in progress does nothing
 	defer l.bindThread(ctx)() // WithPrecise: lock the thread, 1 ns slack, ctx kicks
 	return l.loop(ctx.Done(), ctx.Err)
 }
