@@ -38,13 +38,16 @@ const longWait = 2_000_000 // ns
 // slack Run has set to 1 ns, and a waker wakes it with futex_wake(2) on the
 // same word.
 //
-// Waits with no deadline, and the part of a wait longer than longWait
-// before its deadline, park in the Go runtime instead (a channel and a
-// runtime timer, like chanParker). A goroutine blocked in a system call
-// keeps its P in the syscall state, which keeps the runtime's sysmon thread
-// polling every 20 µs for up to 10 ms; parked in the runtime, an idle loop
-// lets sysmon sleep and costs no CPU. The futex covers only the last
-// longWait of a timed wait, where precision is made.
+// The part of a timed wait longer than longWait before its deadline parks
+// in the Go runtime instead (a channel and a runtime timer, like
+// chanParker). A goroutine blocked in a system call keeps its P in the
+// syscall state, which keeps the runtime's sysmon thread polling every
+// 20 µs until it retakes the P after 10 ms; parked in the runtime, a loop
+// waiting for a far timer lets sysmon sleep. The futex covers the last
+// longWait of a timed wait, where precision is made, and waits with no
+// deadline, where the wake-up latency of a post is made (a locked
+// goroutine parked in the runtime needs its thread handed back to it on
+// wake, which measured slower than futex_wake: docs/PRECISION.md).
 //
 // # Futex protocol
 //
@@ -140,7 +143,7 @@ func (p *futexParker) block(deadline int64, timed bool, done <-chan struct{}) bo
 				return false
 			}
 		}
-		if p.long > 0 && (!timed || timeout > p.long) {
+		if p.long > 0 && timed && timeout > p.long {
 			if p.parkRuntime(timeout-p.long, timed, done) {
 				return true
 			}
