@@ -18,13 +18,13 @@ func (l *Loop) Run(ctx context.Context) error {
 		ctx = context.Background()
 	}
 	if !l.acquire() {
-		if l.finished() {
+		if l.isDone() {
 			return ErrClosed
 		}
 		return ErrRunning
 	}
 	defer l.release()
-	if l.finished() {
+	if l.isDone() {
 		return ErrClosed
 	}
 	l.clearControl(ctlStop)   // a Stop with no Run in progress does nothing
@@ -47,11 +47,15 @@ func (l *Loop) release() {
 	l.publishStats()
 	l.inLoop = false
 	l.runner.Store(0)
+	finished := l.finished
 	l.running.Store(false)
+	if finished {
+		l.closeDone.Do(func() { close(l.done) })
+	}
 }
 
-// finished reports whether Close or Shutdown has completed.
-func (l *Loop) finished() bool {
+// isDone reports whether Close or Shutdown has completed.
+func (l *Loop) isDone() bool {
 	select {
 	case <-l.done:
 		return true
