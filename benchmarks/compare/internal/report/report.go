@@ -92,11 +92,12 @@ func (t Table) Early(k RowKey, im string) bool {
 }
 
 // BestPeer returns the lowest value among the implementations other than
-// Subject for row k (every metric here is lower-is-better), skipping cells
-// that Early flags (an early fire is a bug, not a win).
+// Subject and its own variants (hotloop-precise, hotloop-spin: Subject's
+// name and a dash) for row k (every metric here is lower-is-better),
+// skipping cells that Early flags (an early fire is a bug, not a win).
 func (t Table) BestPeer(k RowKey) (name string, v float64, ok bool) {
 	for _, im := range t.Impls {
-		if im == Subject {
+		if im == Subject || strings.HasPrefix(im, Subject+"-") {
 			continue
 		}
 		x, has := t.Cells[k][im]
