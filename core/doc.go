@@ -71,6 +71,13 @@
 // (an extra wake-up) or is re-published before the loop re-checks the inbox
 // (no wake-up needed).
 //
+// The blocking itself is behind a parker: by default a channel and a
+// runtime timer; with [WithPrecise] on Linux a futex on a locked thread with
+// 1 ns timer slack (its own protocol is stated in park_futex_linux.go).
+// [WithSpin] and [WithSlack] only move the moment the loop stops waiting
+// later; a timer fires only once the loop's clock has reached its deadline,
+// so no mode fires early (docs/PRECISION.md).
+//
 // # Timers
 //
 // A timer is a node in the timer store plus a state word (generation and

@@ -6,6 +6,7 @@ func init() {
 	register(impl.Hotloop)
 	register(impl.HotloopPrecise)
 	register(impl.HotloopSpin)
+	register(impl.HotloopSlack)
 	register(impl.GoTimers)
 	register(impl.Goja)
 	register(impl.Seed)

@@ -33,3 +33,11 @@ func startHotloop(opts ...core.Option) (Loop[core.Timer], error) {
 	go func() { h.done <- h.l.Run(ctx) }()
 	return h, nil
 }
+
+// HotloopSlack is hotloop with core.WithSlack(1 ms): timers due within the
+// same millisecond window share one wake-up at its end.
+var HotloopSlack = Def[core.Timer]{
+	Name: "hotloop-slack",
+	Doc:  "hotloop with core.WithSlack(1ms) (deadlines rounded up to whole milliseconds: shared wake-ups)",
+	New:  func() (Loop[core.Timer], error) { return startHotloop(core.WithSlack(time.Millisecond)) },
+}
