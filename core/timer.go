@@ -115,7 +115,8 @@ func (t Timer) Stop() bool {
 
 // Reset moves a pending timer so that it fires after d, measured from now,
 // and reports true; for a periodic timer the next call comes after d and
-// the period is unchanged. A delay d <= 0 makes it due at once.
+// the period is unchanged. A delay d <= 0 makes it due at once (for a
+// periodic timer, later calls then follow one period apart from now).
 //
 // Unlike time.Timer.Reset, Reset does not revive a timer that has fired
 // (one-shot), was stopped, or was cancelled by Close: the handle's memory
@@ -130,7 +131,10 @@ func (t Timer) Reset(d time.Duration) bool {
 	}
 	p := &t.n.Value
 	l := p.loop
-	when := l.deadline(d)
+	// A negative d means now: the deadline must not go below the loop's
+	// origin, where now+d can overflow the next-tick arithmetic of a periodic
+	// timer, and a periodic timer's phase then starts from this call.
+	when := l.deadline(max(d, 0))
 	for {
 		s := p.state.Load()
 		if s>>genShift != t.gen {
