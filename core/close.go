@@ -54,12 +54,17 @@ func (l *Loop) Close() error {
 	if l.onLoop() {
 		return nil
 	}
-	if l.acquire() {
-		l.finish()
-		l.release()
+	for {
+		if l.acquire() {
+			l.finish()
+			l.release()
+		}
+		select {
+		case <-l.done:
+			return nil
+		case <-l.handoff: // the owner let go without finishing: try again
+		}
 	}
-	<-l.done
-	return nil
 }
 
 // Shutdown rejects new work and keeps the loop running until every accepted
@@ -80,18 +85,24 @@ func (l *Loop) Shutdown(ctx context.Context) error {
 	if l.onLoop() {
 		return nil
 	}
-	if l.acquire() {
-		err := l.loop(ctx.Done(), ctx.Err)
-		l.release()
-		if err != ErrClosed {
-			return err
+	for {
+		if l.acquire() {
+			err := l.loop(ctx.Done(), ctx.Err)
+			for err == nil { // a Stop is for a Run: Shutdown goes on
+				err = l.loop(ctx.Done(), ctx.Err)
+			}
+			l.release()
+			if err != ErrClosed {
+				return err
+			}
 		}
-	}
-	select {
-	case <-l.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+		select {
+		case <-l.done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-l.handoff: // the owner let go without finishing: try again
+		}
 	}
 }
 
@@ -106,8 +117,13 @@ func (l *Loop) finish() {
 	l.finishOnce.Do(func() {
 		for {
 			l.drainAll()
+			l.handleLate()
 			if l.ready.Len() == 0 {
-				break
+				l.cancelAll()
+				if l.closeLate() {
+					break
+				}
+				continue // a late Reset may have put a timer back
 			}
 			// Callbacks run here may Stop or Reset timers (messages) but
 			// cannot add work: the loop is closing.
@@ -124,16 +140,20 @@ func (l *Loop) finish() {
 				}
 			}
 		}
-		for {
-			n := l.timers.PopDue(cache.None)
-			if n == nil {
-				break
-			}
-			l.cancel(n)
-		}
 		l.publish()
 		close(l.done)
 	})
+}
+
+// cancelAll cancels every timer in the store. Owner only.
+func (l *Loop) cancelAll() {
+	for {
+		n := l.timers.PopDue(cache.None)
+		if n == nil {
+			return
+		}
+		l.cancel(n)
+	}
 }
 
 // cancel ends a timer that Close found pending. Owner only.

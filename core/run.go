@@ -42,11 +42,26 @@ func (l *Loop) acquire() bool {
 }
 
 // release gives up ownership, publishing the counters first.
+//
+// A Close or Shutdown that finds the loop owned sets its control bit, then
+// fails to acquire, and waits for the owner to finish the loop. If the
+// owner lets go instead (Stop, a done ctx, Shutdown's ctx), it must hand the
+// loop over: after storing running=false it loads control, and if Close or
+// Shutdown is pending and the loop has not finished, sends a token on
+// handoff. Both are sequentially consistent: the waiter's failed acquire
+// read running=true, so it precedes our store, and its control bit, set
+// before that, is seen by our load.
 func (l *Loop) release() {
 	l.publishStats()
 	l.inLoop = false
 	l.runner.Store(0)
 	l.running.Store(false)
+	if l.closing() && !l.finished() {
+		select {
+		case l.handoff <- struct{}{}:
+		default: // a token is already waiting
+		}
+	}
 }
 
 // finished reports whether Close or Shutdown has completed.
@@ -77,7 +92,8 @@ func (l *Loop) loop(done <-chan struct{}, cause func() error) error {
 					l.drainAll() // the inbox is closed: after this no timer can arrive
 					l.stopPeriodic()
 				}
-				if l.ready.Len() == 0 && l.timers.Len() == 0 && l.inbox.Empty() {
+				l.handleLate() // Stops and Resets of the timers Shutdown waits for
+				if l.ready.Len() == 0 && l.timers.Len() == 0 && l.inbox.Empty() && l.late.n.Load() == 0 {
 					l.finish()
 					return ErrClosed
 				}
@@ -152,6 +168,13 @@ func (l *Loop) handle(m message) {
 		}
 		switch s & statusMask {
 		case stResetting, stPending:
+			if l.shutdownSeen && s&periodicBit != 0 {
+				// Shutdown stops periodic timers; a late Reset does not
+				// revive one.
+				l.timers.Remove(n)
+				l.cancel(n)
+				return
+			}
 			l.timers.Update(n, m.when, l.nextSeq())
 			if s&statusMask == stResetting && !p.state.CompareAndSwap(s, s&^statusMask|stPending) {
 				// Stopped meanwhile: its Stop message recycles it.
@@ -202,7 +225,16 @@ func (l *Loop) fire(n *timerNode, now int64) {
 	p := &n.Value
 	s := p.state.Load()
 	if s&statusMask != stPending || !p.state.CompareAndSwap(s, s&^statusMask|stRunning) {
-		return // stopped or resetting: its message finishes the job
+		// Stopped or resetting: its message finishes the job. Once the
+		// inbox is closed, a Reset's message may still be on its way to the
+		// late box: keep a resetting timer in the ready queue (retried each
+		// iteration) so that Shutdown waits for it and Close cancels it,
+		// rather than lose it. (Only the loop leaves stResetting, so the
+		// reload cannot miss it.)
+		if p.state.Load()&statusMask == stResetting && l.closing() {
+			l.ready.PushBack(entry{n: n, seq: n.Seq})
+		}
+		return
 	}
 	l.call(p.fn)
 	l.counts.fired++
