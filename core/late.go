@@ -28,6 +28,11 @@ type lateBox struct {
 	// n is len(msgs). Stored under mu by producers and the loop; loaded
 	// without mu by the loop (park, Shutdown) to skip the lock when empty.
 	n atomic.Int32
+
+	// cancelled counts timers that Reset cancelled itself after finding the
+	// loop finished (see Timer.Reset); Stats adds it to TimersCancelled.
+	// Added to by any goroutine.
+	cancelled atomic.Uint64
 }
 
 // pushLate queues a Stop or Reset message that the closed inbox refused and

@@ -176,8 +176,11 @@ func (t Timer) Reset(d time.Duration) bool {
 		// cancel it here (only a racing Stop or Reset can beat us to it).
 		for {
 			s := p.state.Load()
-			if s>>genShift != t.gen || s&statusMask != stResetting ||
-				p.state.CompareAndSwap(s, (t.gen+1)<<genShift) {
+			if s>>genShift != t.gen || s&statusMask != stResetting {
+				return false
+			}
+			if p.state.CompareAndSwap(s, (t.gen+1)<<genShift) {
+				l.late.cancelled.Add(1)
 				return false
 			}
 		}
