@@ -12,14 +12,14 @@ import (
 // Shutdown (ErrClosed). After Stop or a done ctx, pending callbacks and
 // timers are kept and Run may be called again. Only one Run may be active:
 // a second concurrent call returns ErrRunning at once, and Run on a closed
-// loop returns ErrClosed.
+// loop, or while Close is finishing it, returns ErrClosed.
 func (l *Loop) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	if !l.acquire() {
-		if l.finished() {
-			return ErrClosed
+		if l.finished() || l.control.Load()&ctlClose != 0 {
+			return ErrClosed // Close is finishing the loop (perhaps on its own goroutine)
 		}
 		return ErrRunning
 	}

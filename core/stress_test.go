@@ -11,7 +11,8 @@ import (
 	"time"
 )
 
-// soak is how long TestStressSoak runs (go test -run Soak -soak=5m ./core).
+// soak is how long TestStressSoak runs: go test ./core -run Soak -soak=5m -v
+// (the package must come before -soak, which is a flag of the test binary).
 // Zero, the default, skips it.
 var soak = flag.Duration("soak", 0, "run TestStressSoak for this long, e.g. -soak=5m (0 skips it)")
 
