@@ -112,7 +112,7 @@ func (l *Loop) Done() <-chan struct{} { return l.done }
 
 // finish completes Close or Shutdown: it takes every message still in the
 // (closed) inbox, runs every accepted callback, cancels every pending timer,
-// and closes done. Owner only.
+// and marks the loop finished, so that release closes done. Owner only.
 func (l *Loop) finish() {
 	l.finishOnce.Do(func() {
 		for {
@@ -141,7 +141,7 @@ func (l *Loop) finish() {
 			}
 		}
 		l.publish()
-		close(l.done)
+		l.finished = true // release closes done, after the owner has let go
 	})
 }
 

@@ -66,10 +66,13 @@ type Loop struct {
 	// from inside a callback.
 	runner atomic.Uint64
 
-	// done is closed when the loop has finished (Close or Shutdown). Closing
-	// it is guarded by finishOnce.
+	// done is closed when the loop has finished (Close or Shutdown) and its
+	// owner has let go of it (release), so a Close that waits on done
+	// returns after Run has. finishOnce guards finish; closeDone guards the
+	// close of done.
 	done       chan struct{}
 	finishOnce sync.Once
+	closeDone  sync.Once
 
 	// handoff (capacity 1) carries a token from a goroutine that lets go of
 	// the loop (release) while Close or Shutdown is pending and the loop has
@@ -100,6 +103,7 @@ type Loop struct {
 	local   Local              // the view returned by Local
 
 	shutdownSeen bool // Shutdown's periodic timers have been stopped
+	finished     bool // finish has run; release closes done
 }
 
 // maxFree bounds the loop's private free list of timer nodes; beyond it,

@@ -18,13 +18,13 @@ func (l *Loop) Run(ctx context.Context) error {
 		ctx = context.Background()
 	}
 	if !l.acquire() {
-		if l.finished() || l.control.Load()&ctlClose != 0 {
+		if l.isDone() || l.control.Load()&ctlClose != 0 {
 			return ErrClosed // Close is finishing the loop (perhaps on its own goroutine)
 		}
 		return ErrRunning
 	}
 	defer l.release()
-	if l.finished() {
+	if l.isDone() {
 		return ErrClosed
 	}
 	l.clearControl(ctlStop) // a Stop with no Run in progress does nothing
@@ -55,8 +55,11 @@ func (l *Loop) release() {
 	l.publishStats()
 	l.inLoop = false
 	l.runner.Store(0)
+	finished := l.finished
 	l.running.Store(false)
-	if l.closing() && !l.finished() {
+	if finished {
+		l.closeDone.Do(func() { close(l.done) })
+	} else if l.closing() {
 		select {
 		case l.handoff <- struct{}{}:
 		default: // a token is already waiting
@@ -64,8 +67,8 @@ func (l *Loop) release() {
 	}
 }
 
-// finished reports whether Close or Shutdown has completed.
-func (l *Loop) finished() bool {
+// isDone reports whether Close or Shutdown has completed.
+func (l *Loop) isDone() bool {
 	select {
 	case <-l.done:
 		return true

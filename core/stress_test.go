@@ -29,7 +29,7 @@ type stressConfig struct {
 // stressResult is what a round did, and what it found wrong.
 type stressResult struct {
 	ops, posts, oneShots, periodic, fired, ticks, stopTrue, cancelled, rejected, dos int64
-	violations                                                                          []string
+	violations                                                                       []string
 }
 
 func (r *stressResult) add(o stressResult) {
@@ -144,8 +144,8 @@ func stressRound(cfg stressConfig) stressResult {
 	var fired, ticks atomic.Int64
 	type workerResult struct {
 		posts, oneShots, periodic, stopTrue, rejected, dos int64
-		timers                                              []*stressTimer // accepted, to check at the end
-		rejectedTimers                                      []*stressTimer
+		timers                                             []*stressTimer // accepted, to check at the end
+		rejectedTimers                                     []*stressTimer
 	}
 	results := make([]workerResult, cfg.workers)
 	var wg sync.WaitGroup
