@@ -73,8 +73,12 @@ func (l *Loop) Close() error {
 // has finished, or ctx.Err() if ctx ends first: the loop then goes on
 // shutting down (call Close to cut it short).
 //
+// Timers accepted before Shutdown can still be stopped or reset while it
+// waits for them.
+//
 // If no goroutine is running the loop, Shutdown runs it on the calling
-// goroutine until it finishes or ctx ends. Called from inside a callback,
+// goroutine until it finishes or ctx ends (a Stop meanwhile does not end
+// it); if Run returns while Shutdown waits, Shutdown takes over the loop. Called from inside a callback,
 // it returns nil at once and the loop finishes once the work is done.
 func (l *Loop) Shutdown(ctx context.Context) error {
 	if ctx == nil {
