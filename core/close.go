@@ -54,12 +54,17 @@ func (l *Loop) Close() error {
 	if l.onLoop() {
 		return nil
 	}
-	if l.acquire() {
-		l.finish()
-		l.release()
+	for {
+		if l.acquire() {
+			l.finish()
+			l.release()
+		}
+		select {
+		case <-l.done:
+			return nil
+		case <-l.handoff: // the owner let go without finishing: try again
+		}
 	}
-	<-l.done
-	return nil
 }
 
 // Shutdown rejects new work and keeps the loop running until every accepted
@@ -68,8 +73,12 @@ func (l *Loop) Close() error {
 // has finished, or ctx.Err() if ctx ends first: the loop then goes on
 // shutting down (call Close to cut it short).
 //
+// Timers accepted before Shutdown can still be stopped or reset while it
+// waits for them.
+//
 // If no goroutine is running the loop, Shutdown runs it on the calling
-// goroutine until it finishes or ctx ends. Called from inside a callback,
+// goroutine until it finishes or ctx ends (a Stop meanwhile does not end
+// it); if Run returns while Shutdown waits, Shutdown takes over the loop. Called from inside a callback,
 // it returns nil at once and the loop finishes once the work is done.
 func (l *Loop) Shutdown(ctx context.Context) error {
 	if ctx == nil {
@@ -80,20 +89,26 @@ func (l *Loop) Shutdown(ctx context.Context) error {
 	if l.onLoop() {
 		return nil
 	}
-	if l.acquire() {
-		unbind := l.bindThread(ctx)
-		err := l.loop(ctx.Done(), ctx.Err)
-		unbind()
-		l.release()
-		if err != ErrClosed {
-			return err
+	for {
+		if l.acquire() {
+			unbind := l.bindThread(ctx)
+			err := l.loop(ctx.Done(), ctx.Err)
+			for err == nil { // a Stop is for a Run: Shutdown goes on
+				err = l.loop(ctx.Done(), ctx.Err)
+			}
+			unbind()
+			l.release()
+			if err != ErrClosed {
+				return err
+			}
 		}
-	}
-	select {
-	case <-l.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+		select {
+		case <-l.done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-l.handoff: // the owner let go without finishing: try again
+		}
 	}
 }
 
@@ -108,8 +123,13 @@ func (l *Loop) finish() {
 	l.finishOnce.Do(func() {
 		for {
 			l.drainAll()
+			l.handleLate()
 			if l.ready.Len() == 0 {
-				break
+				l.cancelAll()
+				if l.closeLate() {
+					break
+				}
+				continue // a late Reset may have put a timer back
 			}
 			// Callbacks run here may Stop or Reset timers (messages) but
 			// cannot add work: the loop is closing.
@@ -126,16 +146,20 @@ func (l *Loop) finish() {
 				}
 			}
 		}
-		for {
-			n := l.timers.PopDue(cache.None)
-			if n == nil {
-				break
-			}
-			l.cancel(n)
-		}
 		l.publish()
 		l.finished = true // release closes done, after the owner has let go
 	})
+}
+
+// cancelAll cancels every timer in the store. Owner only.
+func (l *Loop) cancelAll() {
+	for {
+		n := l.timers.PopDue(cache.None)
+		if n == nil {
+			return
+		}
+		l.cancel(n)
+	}
 }
 
 // cancel ends a timer that Close found pending. Owner only.

@@ -74,6 +74,15 @@ type Loop struct {
 	finishOnce sync.Once
 	closeDone  sync.Once
 
+	// handoff (capacity 1) carries a token from a goroutine that lets go of
+	// the loop (release) while Close or Shutdown is pending and the loop has
+	// not finished, to a Close or Shutdown that found the loop owned and is
+	// waiting for its owner to finish it. See release.
+	handoff chan struct{}
+
+	// late carries Stop and Reset messages refused by the closed inbox.
+	late lateBox
+
 	// pool recycles timer nodes for goroutines other than the loop's. The
 	// loop puts nodes back into it when its own free list is full.
 	pool sync.Pool
@@ -145,6 +154,7 @@ func New(opts ...Option) *Loop {
 		inbox:   queue.NewInbox[message](cfg.inboxSize),
 		expiry:  cache.New(),
 		done:    make(chan struct{}),
+		handoff: make(chan struct{}, 1),
 		timers:  new(wheel.Heap[timer]),
 		pubWhen: cache.None,
 	}

@@ -3,6 +3,8 @@ package core
 import (
 	"log"
 	"runtime/debug"
+
+	"github.com/hotloop/hotloop/queue"
 )
 
 // An Option configures a Loop in New.
@@ -62,11 +64,11 @@ func WithBatch(n int) Option {
 // WithInboxSize sets the capacity of the lock-free inbox that other
 // goroutines post into (default 4096, rounded up to a power of two). When it
 // is full, posts still succeed through a slower locked overflow list.
+// Values below 2 are treated as 2, values above queue.MaxInboxCapacity as
+// queue.MaxInboxCapacity.
 func WithInboxSize(n int) Option {
 	return func(c *config) {
-		if n < 2 {
-			n = 2
-		}
+		n = min(max(n, 2), queue.MaxInboxCapacity)
 		c.inboxSize = n
 	}
 }

@@ -80,7 +80,7 @@ func (l *Loop) park(done <-chan struct{}) {
 	now := l.now()
 	d, timed := l.expiry.SleepFor(now) // the design note's sleep computation, lock-free
 	c := l.control.Load()
-	if !l.inbox.Empty() || c&(ctlStop|ctlClose) != 0 || (timed && d == 0) ||
+	if !l.inbox.Empty() || l.late.n.Load() != 0 || c&(ctlStop|ctlClose) != 0 || (timed && d == 0) ||
 		(c&ctlShutdown != 0 && l.timers.Len() == 0) { // Shutdown is complete: finish at the top of the loop
 		l.unpark()
 		return

@@ -12,14 +12,14 @@ import (
 // Shutdown (ErrClosed). After Stop or a done ctx, pending callbacks and
 // timers are kept and Run may be called again. Only one Run may be active:
 // a second concurrent call returns ErrRunning at once, and Run on a closed
-// loop returns ErrClosed.
+// loop, or while Close is finishing it, returns ErrClosed.
 func (l *Loop) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	if !l.acquire() {
-		if l.isDone() {
-			return ErrClosed
+		if l.isDone() || l.control.Load()&ctlClose != 0 {
+			return ErrClosed // Close is finishing the loop (perhaps on its own goroutine)
 		}
 		return ErrRunning
 	}
@@ -43,6 +43,15 @@ func (l *Loop) acquire() bool {
 }
 
 // release gives up ownership, publishing the counters first.
+//
+// A Close or Shutdown that finds the loop owned sets its control bit, then
+// fails to acquire, and waits for the owner to finish the loop. If the
+// owner lets go instead (Stop, a done ctx, Shutdown's ctx), it must hand the
+// loop over: after storing running=false it loads control, and if Close or
+// Shutdown is pending and the loop has not finished, sends a token on
+// handoff. Both are sequentially consistent: the waiter's failed acquire
+// read running=true, so it precedes our store, and its control bit, set
+// before that, is seen by our load.
 func (l *Loop) release() {
 	l.publishStats()
 	l.inLoop = false
@@ -51,6 +60,11 @@ func (l *Loop) release() {
 	l.running.Store(false)
 	if finished {
 		l.closeDone.Do(func() { close(l.done) })
+	} else if l.closing() {
+		select {
+		case l.handoff <- struct{}{}:
+		default: // a token is already waiting
+		}
 	}
 }
 
@@ -82,7 +96,8 @@ func (l *Loop) loop(done <-chan struct{}, cause func() error) error {
 					l.drainAll() // the inbox is closed: after this no timer can arrive
 					l.stopPeriodic()
 				}
-				if l.ready.Len() == 0 && l.timers.Len() == 0 && l.inbox.Empty() {
+				l.handleLate() // Stops and Resets of the timers Shutdown waits for
+				if l.ready.Len() == 0 && l.timers.Len() == 0 && l.inbox.Empty() && l.late.n.Load() == 0 {
 					l.finish()
 					return ErrClosed
 				}
@@ -157,6 +172,13 @@ func (l *Loop) handle(m message) {
 		}
 		switch s & statusMask {
 		case stResetting, stPending:
+			if l.shutdownSeen && s&periodicBit != 0 {
+				// Shutdown stops periodic timers; a late Reset does not
+				// revive one.
+				l.timers.Remove(n)
+				l.cancel(n)
+				return
+			}
 			l.timers.Update(n, m.when, l.nextSeq())
 			if s&statusMask == stResetting && !p.state.CompareAndSwap(s, s&^statusMask|stPending) {
 				// Stopped meanwhile: its Stop message recycles it.
@@ -207,7 +229,16 @@ func (l *Loop) fire(n *timerNode, now int64) {
 	p := &n.Value
 	s := p.state.Load()
 	if s&statusMask != stPending || !p.state.CompareAndSwap(s, s&^statusMask|stRunning) {
-		return // stopped or resetting: its message finishes the job
+		// Stopped or resetting: its message finishes the job. Once the
+		// inbox is closed, a Reset's message may still be on its way to the
+		// late box: keep a resetting timer in the ready queue (retried each
+		// iteration) so that Shutdown waits for it and Close cancels it,
+		// rather than lose it. (Only the loop leaves stResetting, so the
+		// reload cannot miss it.)
+		if p.state.Load()&statusMask == stResetting && l.closing() {
+			l.ready.PushBack(entry{n: n, seq: n.Seq})
+		}
+		return
 	}
 	l.call(p.fn)
 	l.counts.fired++

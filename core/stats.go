@@ -59,7 +59,7 @@ func (l *Loop) Stats() Stats {
 		Callbacks:       a.callbacks.Load(),
 		Panics:          a.panics.Load(),
 		TimersFired:     a.fired.Load(),
-		TimersCancelled: a.cancelled.Load(),
+		TimersCancelled: a.cancelled.Load() + l.late.cancelled.Load(),
 		TimersPending:   int(a.pending.Load()),
 		Iterations:      a.iterations.Load(),
 		Parks:           a.parks.Load(),

@@ -26,10 +26,12 @@ import (
 //	running   -> resetting  A, Reset of a periodic timer (true)
 //	resetting -> pending    L, applying a Reset message
 //	stopped   -> idle(g+1)  L, applying a Stop message: recycled
-//	pending, resetting -> idle(g+1)  L, cancelled by Close
+//	pending, resetting -> idle(g+1)  L, cancelled by Close (or, periodic, by Shutdown)
+//	resetting -> idle(g+1)  A, Reset that found the loop finished (see Reset)
 //
 // Every A transition is followed by a message to the loop (opStop or
-// opReset) unless the inbox is closed, in which case Close cancels the node.
+// opReset): through the inbox, or, once Close or Shutdown has closed it,
+// through the late box (late.go), which the loop reads until it finishes.
 // A node is recycled only by L, only once (the transition to idle(g+1)), and
 // only after it has left the timer store.
 const (
@@ -109,13 +111,19 @@ func (t Timer) Stop() bool {
 			break
 		}
 	}
-	p.loop.inbox.Push(message{op: opStop, n: t.n, gen: t.gen}) // fails only once closed: Close cancels the node then
+	if m := (message{op: opStop, n: t.n, gen: t.gen}); !p.loop.inbox.Push(m) {
+		// Closed: the loop still removes the timer (Shutdown waits for
+		// it no more). If the loop has finished, the timer was stopped
+		// before Close could cancel it: nothing is left to do.
+		p.loop.pushLate(m)
+	}
 	return true
 }
 
 // Reset moves a pending timer so that it fires after d, measured from now,
 // and reports true; for a periodic timer the next call comes after d and
-// the period is unchanged. A delay d <= 0 makes it due at once.
+// the period is unchanged. A delay d <= 0 makes it due at once (for a
+// periodic timer, later calls then follow one period apart from now).
 //
 // Unlike time.Timer.Reset, Reset does not revive a timer that has fired
 // (one-shot), was stopped, or was cancelled by Close: the handle's memory
@@ -130,7 +138,10 @@ func (t Timer) Reset(d time.Duration) bool {
 	}
 	p := &t.n.Value
 	l := p.loop
-	when := l.deadline(d)
+	// A negative d means now: the deadline must not go below the loop's
+	// origin, where now+d can overflow the next-tick arithmetic of a periodic
+	// timer, and a periodic timer's phase then starts from this call.
+	when := l.deadline(max(d, 0))
 	for {
 		s := p.state.Load()
 		if s>>genShift != t.gen {
@@ -155,8 +166,24 @@ func (t Timer) Reset(d time.Duration) bool {
 		}
 		break
 	}
-	if !l.inbox.Push(message{op: opReset, n: t.n, gen: t.gen, when: when}) {
-		return false // closed: Close cancels the node
+	m := message{op: opReset, n: t.n, gen: t.gen, when: when}
+	if !l.inbox.Push(m) {
+		if l.pushLate(m) {
+			return true // closed, but Shutdown still runs it; pushLate woke the loop
+		}
+		// The loop finished meanwhile. It cancelled every timer it held;
+		// this one, which we took out of pending, it could not find:
+		// cancel it here (only a racing Stop or Reset can beat us to it).
+		for {
+			s := p.state.Load()
+			if s>>genShift != t.gen || s&statusMask != stResetting {
+				return false
+			}
+			if p.state.CompareAndSwap(s, (t.gen+1)<<genShift) {
+				l.late.cancelled.Add(1)
+				return false
+			}
+		}
 	}
 	if l.expiry.Before(when) {
 		l.wakeIfParked()
