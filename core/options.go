@@ -13,6 +13,7 @@ type config struct {
 	inboxSize    int
 	panicHandler func(v any)
 	debug        bool
+	obs          obsConfig // virtual time, lag sampling, slow callbacks (observe.go)
 }
 
 func defaultConfig() config {
@@ -20,6 +21,7 @@ func defaultConfig() config {
 		batch:        1024,
 		inboxSize:    4096,
 		panicHandler: logPanic,
+		obs:          defaultObsConfig(),
 	}
 }
 

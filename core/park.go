@@ -87,7 +87,7 @@ func (l *Loop) park(done <-chan struct{}) {
 	}
 	l.counts.parks++
 	l.publishStats()
-	woken := l.parker.block(now+d, timed, done)
+	woken := l.block(now+d, timed, done) // the parker's block, timed for health.go
 	l.counts.wakeups++
 	if !woken {
 		l.unpark()

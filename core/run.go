@@ -38,6 +38,7 @@ func (l *Loop) acquire() bool {
 	}
 	l.runner.Store(goid())
 	l.inLoop = true
+	l.acquired()
 	return true
 }
 
@@ -47,6 +48,7 @@ func (l *Loop) release() {
 	l.inLoop = false
 	l.runner.Store(0)
 	l.running.Store(false)
+	l.released()
 }
 
 // finished reports whether Close or Shutdown has completed.
@@ -101,10 +103,14 @@ func (l *Loop) loop(done <-chan struct{}, cause func() error) error {
 // publish. Owner only.
 func (l *Loop) iterate() {
 	l.counts.iterations++
+	ran := l.counts.callbacks + l.counts.fired
 	l.drain(l.cfg.batch)
 	l.runReady(l.cfg.batch)
 	if l.timers.Len() > 0 {
 		l.fireDue(l.cfg.batch)
+	}
+	if ran != l.counts.callbacks+l.counts.fired {
+		l.health.batch.record(int64(l.counts.callbacks + l.counts.fired - ran))
 	}
 	l.publish()
 }
@@ -125,7 +131,7 @@ func (l *Loop) drain(max int) {
 func (l *Loop) handle(m message) {
 	switch m.op {
 	case opPost:
-		l.ready.PushBack(entry{fn: m.fn})
+		l.ready.PushBack(entry{fn: m.fn, seq: uint64(m.when)}) // when: the post's sampling stamp, or 0
 	case opAdd, opAddReady:
 		n := m.n
 		seq := l.nextSeq()
@@ -171,6 +177,9 @@ func (l *Loop) runReady(max int) {
 			return
 		}
 		if e.n == nil {
+			if e.seq != 0 {
+				l.postLag(e.seq)
+			}
 			l.call(e.fn)
 			l.counts.callbacks++
 			continue
@@ -204,6 +213,7 @@ func (l *Loop) fire(n *timerNode, now int64) {
 	if s&statusMask != stPending || !p.state.CompareAndSwap(s, s&^statusMask|stRunning) {
 		return // stopped or resetting: its message finishes the job
 	}
+	l.health.timerLag.record(now - n.When)
 	l.call(p.fn)
 	l.counts.fired++
 	if s&periodicBit == 0 {
@@ -214,13 +224,8 @@ func (l *Loop) fire(n *timerNode, now int64) {
 	if !p.state.CompareAndSwap(running, s) {
 		return // stopped or reset from inside fn: its message finishes the job
 	}
-	// Skip missed ticks, keeping the phase. The clock is read again: fn
-	// may have run for longer than a period.
-	next := n.When + p.period
-	if now = l.now(); next <= now {
-		missed := (now-next)/p.period + 1
-		next += missed * p.period
-	}
+	// The clock is read again: fn may have run for longer than a period.
+	next := nextTick(n.When, p.period, now, l.now(), p.missed)
 	if next >= cache.None || next < n.When {
 		next = cache.None - 1
 	}
@@ -229,6 +234,15 @@ func (l *Loop) fire(n *timerNode, now int64) {
 
 // call runs fn, handing a panic to the panic handler. Owner only.
 func (l *Loop) call(fn func()) {
+	if l.cfg.obs.slowHook != nil {
+		l.callTimed(fn) // slow-callback detection: observe.go
+		return
+	}
+	l.protect(fn)
+}
+
+// protect runs fn, handing a panic to the panic handler. Owner only.
+func (l *Loop) protect(fn func()) {
 	defer func() {
 		if v := recover(); v != nil {
 			l.counts.panics++
