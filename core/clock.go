@@ -79,14 +79,15 @@ func (c *FakeClock) Now() time.Time {
 // Since returns the virtual time elapsed since t, like time.Since.
 func (c *FakeClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
 
-// Advance moves the clock forward by d and runs what falls due. It steps
-// through the pending deadlines of every attached loop in order, up to
-// now+d: at each step the clock reads exactly that deadline, the due timers
-// fire, and Advance waits until every loop has run them and the callbacks
-// they queued (timers they schedule within the window fire too, in order)
-// and is idle again. Then it sets the clock to now+d (unless a callback
-// moved it further, see below) and returns. Advance(0) just waits until
-// every attached loop is idle. The clock never goes back.
+// Advance moves the clock forward by d and runs what falls due. It first
+// waits until every attached loop is idle (what was already queued has
+// run), then steps through the pending deadlines of every attached loop in
+// order, up to now+d: at each step the clock reads exactly that deadline,
+// the due timers fire, and Advance waits until every loop has run them and
+// the callbacks they queued (timers they schedule within the window fire
+// too, in order) and is idle again. Then it sets the clock to now+d (unless
+// a callback moved it further, see below) and returns. Advance(0) just
+// waits until every attached loop is idle. The clock never goes back.
 //
 // Advance waits for loops that have been created but never run: start Run
 // first (it may still be starting when Advance is called). A loop whose Run
@@ -112,6 +113,9 @@ func (c *FakeClock) Advance(d time.Duration) {
 	defer c.advancing.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	for !c.allIdle() { // first let callbacks already queued run: they may move the clock
+		c.cond.Wait()
+	}
 	target := addClamped(c.nanos.Load(), int64(d))
 	for {
 		for !c.allIdle() {
@@ -242,6 +246,13 @@ func (p *fakeParker) block(deadline int64, timed bool, done <-chan struct{}) boo
 		<-p.wake
 		c.mu.Unlock()
 		return true
+	}
+	select {
+	case <-p.fire:
+		// Left over: Advance fired the last block just as a waker's token
+		// ended it. Fire is sent only while blocked, so none can arrive
+		// until we set blocked below.
+	default:
 	}
 	if timed && c.nanos.Load() >= deadline {
 		c.mu.Unlock()

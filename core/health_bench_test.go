@@ -99,3 +99,17 @@ func BenchmarkHistogramRecord(b *testing.B) {
 		v += 977
 	}
 }
+
+// BenchmarkTimerFire: schedule an overdue timer from the loop and fire it,
+// which records its lag (W2's unit, without the wait).
+func BenchmarkTimerFire(b *testing.B) {
+	benchOnLoop(b, func(b *testing.B, l *Loop) {
+		lc := l.Local()
+		past := time.Now().Add(-time.Hour)
+		b.ReportAllocs()
+		for b.Loop() {
+			lc.At(past, noop)
+			l.fireDue(1)
+		}
+	})
+}

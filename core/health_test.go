@@ -26,6 +26,7 @@ func TestHealthOnFakeClock(t *testing.T) {
 		lc.Post(func() { clk.Advance(50 * time.Millisecond) }) // runs 50 ms: below the threshold
 		lc.Post(func() {})                                     // waits 50 ms
 	})
+	clk.Advance(0)                                                                 // the two posts have run: the timers below are due from 10.05 s
 	must(l.AfterFunc(time.Second, func() { clk.Advance(300 * time.Millisecond) })) // slow
 	must(l.AfterFunc(1100*time.Millisecond, func() {}))                            // 200 ms late
 	clk.Advance(2 * time.Second)

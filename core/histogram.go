@@ -49,38 +49,59 @@ func histUpper(i int) int64 {
 }
 
 // histogram is the loop's live histogram. One writer, the loop goroutine
-// (record); any goroutine reads it (snapshot). Each bucket is its own
+// (record, flush); any goroutine reads it (snapshot). Each bucket is its own
 // atomic, so a snapshot taken while the loop records may be off by the
-// values being recorded, never torn within a counter.
+// values being recorded, never torn within a counter. The sum and the
+// maximum are kept privately by the loop and published by flush, once per
+// iteration, so that record costs one atomic add.
 type histogram struct {
 	counts [histBuckets]atomic.Uint64
-	sum    atomic.Int64
-	max    atomic.Int64
+
+	sum, max int64 // loop goroutine only
+	dirty    bool  // loop goroutine only: sum or max changed since flush
+
+	pubSum, pubMax atomic.Int64 // sum and max as of the last flush
 }
 
 // record adds v, clamped to >= 0. Loop goroutine only. O(1), no
-// allocation: two atomic adds and a load.
+// allocation, one atomic add.
 func (h *histogram) record(v int64) {
 	if v < 0 {
 		v = 0
 	}
 	h.counts[histBucket(v)].Add(1)
-	h.sum.Add(v)
-	if v > h.max.Load() {
-		h.max.Store(v) // one writer: load then store is enough
+	h.sum += v
+	h.max = max(h.max, v)
+	h.dirty = true
+}
+
+// flush publishes the sum and the maximum. Loop goroutine only; called with
+// the loop's other counters (publishStats). O(1).
+func (h *histogram) flush() {
+	if h.dirty {
+		h.dirty = false
+		h.pubSum.Store(h.sum)
+		h.pubMax.Store(h.max)
 	}
 }
 
 // snapshot copies h into dst. Any goroutine. O(buckets).
 func (h *histogram) snapshot(dst *Histogram) {
 	dst.count = 0
+	top := -1
 	for i := range h.counts {
 		c := h.counts[i].Load()
 		dst.counts[i] = c
 		dst.count += c
+		if c != 0 {
+			top = i
+		}
 	}
-	dst.sum = h.sum.Load()
-	dst.max = h.max.Load()
+	dst.sum = h.pubSum.Load()
+	dst.max = h.pubMax.Load()
+	if top > 0 && dst.max <= histUpper(top-1) {
+		dst.max = histUpper(top-1) + 1 // recorded since the last flush: the bucket's lower bound
+	}
 }
 
 // Histogram is a snapshot of a distribution of non-negative integers (the
@@ -88,6 +109,11 @@ func (h *histogram) snapshot(dst *Histogram) {
 // buckets: exact below 16, and within 6.25 % above (16 buckets per power of
 // two, up to 2^40; larger values share the last bucket). It takes no
 // allocation to record or to copy. Its zero value is an empty histogram.
+//
+// In a snapshot of a running loop, Sum and Max are those the loop
+// published at the end of its last iteration; a value recorded since then
+// is in Count and the buckets, and raises Max to at least its bucket's
+// lower bound.
 type Histogram struct {
 	counts [histBuckets]uint64
 	count  uint64

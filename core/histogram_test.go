@@ -45,6 +45,7 @@ func TestHistogramQuantile(t *testing.T) {
 		live.record(v)
 	}
 	live.record(-5) // clamped to 0
+	live.flush()
 	vals = append(vals, 0)
 	slices.Sort(vals)
 	var h Histogram

@@ -97,6 +97,13 @@ type health struct {
 	slow atomic.Uint64 // callbacks reported to the slow-callback hook
 }
 
+// flush publishes the histograms' sums and maxima. Loop goroutine only.
+func (h *health) flush() {
+	h.timerLag.flush()
+	h.postLag.flush()
+	h.batch.flush()
+}
+
 // init readies h for New.
 func (h *health) init(c *obsConfig) {
 	h.postTick = c.lagEvery
@@ -183,11 +190,9 @@ func (l *Loop) released() {
 	}
 }
 
-// callTimed runs fn like protect and reports it to the slow-callback hook if
+// checkSlow reports fn, which began at start, to the slow-callback hook if
 // it ran for the threshold or longer. Loop goroutine only.
-func (l *Loop) callTimed(fn func()) {
-	start := l.now()
-	l.protect(fn)
+func (l *Loop) checkSlow(fn func(), start int64) {
 	d := l.now() - start
 	if c := &l.cfg.obs; d >= c.slowThreshold {
 		l.health.slow.Add(1)

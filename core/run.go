@@ -232,23 +232,23 @@ func (l *Loop) fire(n *timerNode, now int64) {
 	l.timers.Update(n, next, l.nextSeq())
 }
 
-// call runs fn, handing a panic to the panic handler. Owner only.
+// call runs fn, handing a panic to the panic handler. With
+// WithSlowCallback it also times fn (observe.go), panicking or not. Owner
+// only.
 func (l *Loop) call(fn func()) {
-	if l.cfg.obs.slowHook != nil {
-		l.callTimed(fn) // slow-callback detection: observe.go
-		return
-	}
-	l.protect(fn)
-}
-
-// protect runs fn, handing a panic to the panic handler. Owner only.
-func (l *Loop) protect(fn func()) {
+	start := int64(-1)
 	defer func() {
 		if v := recover(); v != nil {
 			l.counts.panics++
 			l.cfg.panicHandler(v)
 		}
+		if start >= 0 {
+			l.checkSlow(fn, start)
+		}
 	}()
+	if l.cfg.obs.slowHook != nil {
+		start = l.now()
+	}
 	fn()
 }
 
