@@ -46,7 +46,7 @@ func (lc *Local) Post(fn func()) error {
 	if l.closing() {
 		return ErrClosed
 	}
-	l.ready.PushBack(entry{fn: fn})
+	l.ready.PushBack(entry{fn: fn, seq: l.postStamp()})
 	return nil
 }
 
@@ -55,7 +55,7 @@ func (lc *Local) Post(fn func()) error {
 // only. O(log n) for n pending timers; no allocation in steady state.
 func (lc *Local) AfterFunc(d time.Duration, fn func()) (Timer, error) {
 	lc.check("AfterFunc")
-	return lc.l.scheduleLocal("Local().AfterFunc", lc.l.deadline(d), 0, d <= 0, fn)
+	return lc.l.scheduleLocal("Local().AfterFunc", lc.l.deadline(d), 0, TickSkip, d <= 0, fn)
 }
 
 // At schedules fn to run once, at or after t. See Loop.At. Loop goroutine
@@ -65,21 +65,25 @@ func (lc *Local) At(t time.Time, fn func()) (Timer, error) {
 	if t.IsZero() {
 		return Timer{}, badArg("Local().At", errZeroTime)
 	}
-	return lc.l.scheduleLocal("Local().At", lc.l.atDeadline(t), 0, false, fn)
+	return lc.l.scheduleLocal("Local().At", lc.l.atDeadline(t), 0, TickSkip, false, fn)
 }
 
-// Every schedules fn to run every period. See Loop.Every. Loop goroutine
-// only. O(log n).
-func (lc *Local) Every(period time.Duration, fn func()) (Timer, error) {
+// Every schedules fn to run every period, with an optional missed-tick
+// policy. See Loop.Every. Loop goroutine only. O(log n).
+func (lc *Local) Every(period time.Duration, fn func(), policy ...MissedTick) (Timer, error) {
 	lc.check("Every")
 	if period <= 0 {
 		return Timer{}, badArg("Local().Every", ErrBadPeriod)
 	}
-	return lc.l.scheduleLocal("Local().Every", lc.l.deadline(period), int64(period), false, fn)
+	missed, err := missedTick("Local().Every", policy)
+	if err != nil {
+		return Timer{}, err
+	}
+	return lc.l.scheduleLocal("Local().Every", lc.l.deadline(period), int64(period), missed, false, fn)
 }
 
 // scheduleLocal inserts a timer directly. Loop goroutine only.
-func (l *Loop) scheduleLocal(method string, when, period int64, immediate bool, fn func()) (Timer, error) {
+func (l *Loop) scheduleLocal(method string, when, period int64, missed MissedTick, immediate bool, fn func()) (Timer, error) {
 	if fn == nil {
 		return Timer{}, badArg(method, ErrNilFunc)
 	}
@@ -98,6 +102,7 @@ func (l *Loop) scheduleLocal(method string, when, period int64, immediate bool, 
 	gen := p.state.Load() >> genShift
 	p.fn = fn
 	p.period = period
+	p.missed = missed
 	p.shared = false
 	st := gen<<genShift | stPending
 	if period > 0 {

@@ -25,8 +25,9 @@ const (
 type Loop struct {
 	// --- read-mostly, set by New ---
 
-	cfg  config
-	base time.Time // the clock's origin: deadlines are nanoseconds since base, on the monotonic clock
+	cfg   config
+	base  time.Time  // the clock's origin: deadlines are nanoseconds since base, on the monotonic clock
+	clock *FakeClock // virtual time (WithClock), or nil for the monotonic clock
 
 	// --- shared with other goroutines (atomics, each documented) ---
 
@@ -100,6 +101,7 @@ type Loop struct {
 	seq     uint64             // last Seq handed out; Seq 0 means "not scheduled"
 	pubWhen int64              // the deadline last published to expiry
 	counts  statsCounts        // the loop's own counters, published to stats
+	health  health             // lag histograms, busy and idle time (health.go)
 	local   Local              // the view returned by Local
 
 	shutdownSeen bool // Shutdown's periodic timers have been stopped
@@ -112,7 +114,9 @@ const maxFree = 4096
 
 // entry is one element of the ready queue: a callback (n == nil), or a timer
 // scheduled with a delay <= 0, which runs in queue order unless it was
-// stopped or rescheduled since (seq no longer matches n.Seq).
+// stopped or rescheduled since (seq no longer matches n.Seq). For a
+// callback, seq is 0, or 1 + the loop clock at its post when the post was
+// sampled for the post-lag histogram (health.go).
 type entry struct {
 	fn  func()
 	n   *timerNode
@@ -163,12 +167,22 @@ func New(opts ...Option) *Loop {
 	if cfg.precise {
 		l.parker = newPreciseParker(l) // WithPrecise: the futex parker on Linux
 	}
+	if cfg.obs.clock != nil {
+		cfg.obs.clock.attach(l) // virtual time: the clock is the parker
+	}
+	l.health.init(&cfg.obs)
 	l.pool.New = func() any { return l.newNode() }
 	return l
 }
 
-// now returns the loop's clock: monotonic nanoseconds since New.
-func (l *Loop) now() int64 { return int64(time.Since(l.base)) }
+// now returns the loop's clock: monotonic nanoseconds since New, or the
+// virtual time of its FakeClock.
+func (l *Loop) now() int64 {
+	if c := l.clock; c != nil {
+		return c.nanos.Load()
+	}
+	return int64(time.Since(l.base))
+}
 
 // deadline returns now+d, clamped so that it never reaches cache.None.
 func (l *Loop) deadline(d time.Duration) int64 {

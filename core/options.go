@@ -15,9 +15,10 @@ type config struct {
 	inboxSize    int
 	panicHandler func(v any)
 	debug        bool
-	precise      bool  // WithPrecise: the futex parker on Linux
-	spin         int64 // WithSpin: nanoseconds to busy-wait before a deadline; 0 off
-	slack        int64 // WithSlack: deadlines rounded up to a multiple of this; 0 off
+	precise      bool      // WithPrecise: the futex parker on Linux
+	spin         int64     // WithSpin: nanoseconds to busy-wait before a deadline; 0 off
+	slack        int64     // WithSlack: deadlines rounded up to a multiple of this; 0 off
+	obs          obsConfig // virtual time, lag sampling, slow callbacks (observe.go)
 }
 
 func defaultConfig() config {
@@ -25,6 +26,7 @@ func defaultConfig() config {
 		batch:        1024,
 		inboxSize:    4096,
 		panicHandler: logPanic,
+		obs:          defaultObsConfig(),
 	}
 }
 

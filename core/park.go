@@ -91,7 +91,7 @@ func (l *Loop) park(done <-chan struct{}) {
 	}
 	l.counts.parks++
 	l.publishStats()
-	woken := l.wait(deadline, timed, done) // the parker, with WithSpin's busy tail
+	woken := l.block(deadline, timed, done) // timed for Health (observe.go); the parker with WithSpin's busy tail (deadline.go)
 	l.counts.wakeups++
 	if !woken {
 		l.unpark()

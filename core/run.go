@@ -39,6 +39,7 @@ func (l *Loop) acquire() bool {
 	}
 	l.runner.Store(goid())
 	l.inLoop = true
+	l.acquired()
 	return true
 }
 
@@ -58,6 +59,7 @@ func (l *Loop) release() {
 	l.runner.Store(0)
 	finished := l.finished
 	l.running.Store(false)
+	l.released()
 	if finished {
 		l.closeDone.Do(func() { close(l.done) })
 	} else if l.closing() {
@@ -121,10 +123,14 @@ func (l *Loop) loop(done <-chan struct{}, cause func() error) error {
 // publish. Owner only.
 func (l *Loop) iterate() {
 	l.counts.iterations++
+	ran := l.counts.callbacks + l.counts.fired
 	l.drain(l.cfg.batch)
 	l.runReady(l.cfg.batch)
 	if l.timers.Len() > 0 {
 		l.fireDue(l.cfg.batch)
+	}
+	if ran != l.counts.callbacks+l.counts.fired {
+		l.health.batch.record(int64(l.counts.callbacks + l.counts.fired - ran))
 	}
 	l.publish()
 }
@@ -145,7 +151,7 @@ func (l *Loop) drain(max int) {
 func (l *Loop) handle(m message) {
 	switch m.op {
 	case opPost:
-		l.ready.PushBack(entry{fn: m.fn})
+		l.ready.PushBack(entry{fn: m.fn, seq: uint64(m.when)}) // when: the post's sampling stamp, or 0
 	case opAdd, opAddReady:
 		n := m.n
 		seq := l.nextSeq()
@@ -198,6 +204,9 @@ func (l *Loop) runReady(max int) {
 			return
 		}
 		if e.n == nil {
+			if e.seq != 0 {
+				l.postLag(e.seq)
+			}
 			l.call(e.fn)
 			l.counts.callbacks++
 			continue
@@ -240,6 +249,7 @@ func (l *Loop) fire(n *timerNode, now int64) {
 		}
 		return
 	}
+	l.health.timerLag.record(now - n.When)
 	l.call(p.fn)
 	l.counts.fired++
 	if s&periodicBit == 0 {
@@ -250,27 +260,31 @@ func (l *Loop) fire(n *timerNode, now int64) {
 	if !p.state.CompareAndSwap(running, s) {
 		return // stopped or reset from inside fn: its message finishes the job
 	}
-	// Skip missed ticks, keeping the phase. The clock is read again: fn
-	// may have run for longer than a period.
-	next := n.When + p.period
-	if now = l.now(); next <= now {
-		missed := (now-next)/p.period + 1
-		next += missed * p.period
-	}
+	// The clock is read again: fn may have run for longer than a period.
+	next := nextTick(n.When, p.period, now, l.now(), p.missed)
 	if next >= cache.None || next < n.When {
 		next = cache.None - 1
 	}
 	l.timers.Update(n, next, l.nextSeq())
 }
 
-// call runs fn, handing a panic to the panic handler. Owner only.
+// call runs fn, handing a panic to the panic handler. With
+// WithSlowCallback it also times fn (observe.go), panicking or not. Owner
+// only.
 func (l *Loop) call(fn func()) {
+	start := int64(-1)
 	defer func() {
 		if v := recover(); v != nil {
 			l.counts.panics++
 			l.cfg.panicHandler(v)
 		}
+		if start >= 0 {
+			l.checkSlow(fn, start)
+		}
 	}()
+	if l.cfg.obs.slowHook != nil {
+		start = l.now()
+	}
 	fn()
 }
 

@@ -61,6 +61,7 @@ type timer struct {
 	// Every timer.
 	fn     func()
 	period int64
+	missed MissedTick // Every's missed-tick policy (tick.go); written and read like fn
 
 	// shared marks a node taken from the pool by a goroutine other than the
 	// loop's; recycle returns it to the pool, so that those goroutines find
@@ -206,6 +207,7 @@ func (l *Loop) recycle(n *timerNode) {
 	gen := p.state.Load() >> genShift
 	p.fn = nil
 	p.period = 0
+	p.missed = TickSkip
 	n.Seq = 0
 	p.state.Store((gen + 1) << genShift) // stIdle
 	if !p.shared && len(l.free) < maxFree {
@@ -217,7 +219,7 @@ func (l *Loop) recycle(n *timerNode) {
 
 // schedule is AfterFunc, At and Every from any goroutine: it sends the new
 // timer to the loop through the inbox.
-func (l *Loop) schedule(method string, when, period int64, immediate bool, fn func()) (Timer, error) {
+func (l *Loop) schedule(method string, when, period int64, missed MissedTick, immediate bool, fn func()) (Timer, error) {
 	if fn == nil {
 		return Timer{}, badArg(method, ErrNilFunc)
 	}
@@ -229,6 +231,7 @@ func (l *Loop) schedule(method string, when, period int64, immediate bool, fn fu
 	gen := p.state.Load() >> genShift
 	p.fn = fn
 	p.period = period
+	p.missed = missed
 	p.shared = true
 	n.When = when
 	st := gen<<genShift | stPending
@@ -259,7 +262,7 @@ func (l *Loop) schedule(method string, when, period int64, immediate bool, fn fu
 // a callback, Local().AfterFunc is faster. It fails with ErrClosed once the
 // loop is closing, and with an error wrapping ErrNilFunc for a nil fn.
 func (l *Loop) AfterFunc(d time.Duration, fn func()) (Timer, error) {
-	return l.schedule("AfterFunc", l.deadline(d), 0, d <= 0, fn)
+	return l.schedule("AfterFunc", l.deadline(d), 0, TickSkip, d <= 0, fn)
 }
 
 // At schedules fn to run on the loop once, at or after t. A t in the past
@@ -269,19 +272,32 @@ func (l *Loop) At(t time.Time, fn func()) (Timer, error) {
 	if t.IsZero() {
 		return Timer{}, badArg("At", errZeroTime)
 	}
-	return l.schedule("At", l.atDeadline(t), 0, false, fn)
+	return l.schedule("At", l.atDeadline(t), 0, TickSkip, false, fn)
 }
 
 // Every schedules fn to run on the loop every period, the first time one
-// period from now, until the timer is stopped. If the loop falls behind by
-// more than a period, the missed ticks are skipped and the schedule keeps
-// its phase (like time.Ticker). A period <= 0 is rejected with an error
-// wrapping ErrBadPeriod. Safe from any goroutine.
-func (l *Loop) Every(period time.Duration, fn func()) (Timer, error) {
+// period from now, until the timer is stopped. A period <= 0 is rejected
+// with an error wrapping ErrBadPeriod. Safe from any goroutine.
+//
+// The optional policy says what happens to ticks missed when the loop or fn
+// falls behind by more than a period (see [MissedTick]): by default,
+// [TickSkip], the missed ticks are dropped and the schedule keeps its phase;
+// [TickBurst] runs them back to back; [TickDelay] restarts the schedule one
+// period after the late tick. For example:
+//
+//	l.Every(time.Second, flush, core.TickBurst)
+//
+// Passing more than one policy, or an unknown one, is rejected with an
+// error wrapping ErrBadPolicy.
+func (l *Loop) Every(period time.Duration, fn func(), policy ...MissedTick) (Timer, error) {
 	if period <= 0 {
 		return Timer{}, badArg("Every", ErrBadPeriod)
 	}
-	return l.schedule("Every", l.deadline(period), int64(period), false, fn)
+	missed, err := missedTick("Every", policy)
+	if err != nil {
+		return Timer{}, err
+	}
+	return l.schedule("Every", l.deadline(period), int64(period), missed, false, fn)
 }
 
 // atDeadline converts t to the loop's clock, clamped to [0, None).

@@ -1,0 +1,48 @@
+package core
+
+import (
+	"testing"
+	"time"
+)
+
+// TestHealthZeroAllocs: with every post sampled and slow-callback detection
+// on, the hot paths still allocate nothing, and neither does a snapshot.
+func TestHealthZeroAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop items and adds allocations")
+	}
+	l := New(WithLagSampling(1), WithSlowCallback(time.Nanosecond, func(time.Duration, string) {}))
+	stop := start(t, l)
+	defer stop()
+	var h Health
+	cases := map[string]func(){
+		"Local.Post+run": func() {
+			l.Local().Post(noop)
+			l.runReady(1)
+		},
+		"Local.AfterFunc+fire": func() {
+			must(l.Local().AfterFunc(-1, noop))
+			l.runReady(1)
+		},
+		"Post+run": func() {
+			l.Post(noop)
+			l.drain(1)
+			l.runReady(1)
+		},
+		"iterate": func() {
+			l.Local().Post(noop)
+			l.iterate()
+		},
+		"HealthInto": func() { l.HealthInto(&h) },
+	}
+	for name, f := range cases {
+		do(t, l, func() {
+			for i := 0; i < 100; i++ {
+				f()
+			}
+			if a := testing.AllocsPerRun(1000, f); a != 0 {
+				t.Errorf("%s: %v allocations per operation, want 0", name, a)
+			}
+		})
+	}
+}

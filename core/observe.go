@@ -1,0 +1,289 @@
+package core
+
+import (
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"runtime"
+	"time"
+
+	"go.uber.org/atomic"
+)
+
+// obsConfig is the part of a Loop's configuration about time and
+// observation. Set by options in New; immutable after.
+type obsConfig struct {
+	clock *FakeClock // WithClock
+
+	// Post-lag sampling (WithLagSampling): every lagEvery-th post is
+	// timestamped. lagMask = lagEvery-1 for the random choice made by Post
+	// from other goroutines; lagEvery == 0 turns sampling off.
+	lagEvery uint64
+	lagMask  uint32
+
+	slowThreshold int64                              // WithSlowCallback, nanoseconds
+	slowHook      func(d time.Duration, name string) // nil: no timing per callback
+}
+
+// defaultLagSampling is how many posts share one timestamp by default.
+const defaultLagSampling = 1024
+
+func defaultObsConfig() obsConfig {
+	return obsConfig{lagEvery: defaultLagSampling, lagMask: defaultLagSampling - 1}
+}
+
+// WithClock makes the loop read its time from c and park on c: time then
+// moves only when the test calls c.Advance, which fires what falls due and
+// waits for the loop to be idle. See [FakeClock]. A nil c keeps the
+// monotonic clock.
+func WithClock(c *FakeClock) Option {
+	return func(cfg *config) { cfg.obs.clock = c }
+}
+
+// WithLagSampling sets how often a post is timestamped for the post-lag
+// histogram of [Loop.Health]: one post in n (default 1024), n rounded up to a
+// power of two, capped at 2^31. n = 1 times every post; n <= 0 turns
+// post-lag measurement off. Local().Post counts posts exactly; Post from
+// other goroutines picks one in n at random, so that producers share no
+// counter. A sampled post costs two clock reads; an unsampled one a counter
+// or a random number and a branch. Timer lag is always measured: it needs
+// no extra clock read.
+func WithLagSampling(n int) Option {
+	return func(cfg *config) {
+		if n <= 0 {
+			cfg.obs.lagEvery, cfg.obs.lagMask = 0, 0
+			return
+		}
+		p := uint64(1)
+		for p < uint64(n) && p < 1<<31 {
+			p <<= 1
+		}
+		cfg.obs.lagEvery, cfg.obs.lagMask = p, uint32(p-1)
+	}
+}
+
+// WithSlowCallback reports callbacks (posts and timers) that run for
+// threshold or longer: after such a callback returns, hook receives its
+// duration and its function name (from runtime.FuncForPC, for example
+// "main.(*conn).flush-fm" or "main.main.func1"), on the loop goroutine, like
+// asyncio's slow_callback_duration in debug mode. The count appears in
+// [Health].SlowCallbacks. Enabling it costs two clock reads per callback; a
+// nil hook turns it off. A panic in hook is not recovered.
+func WithSlowCallback(threshold time.Duration, hook func(d time.Duration, name string)) Option {
+	return func(cfg *config) {
+		cfg.obs.slowThreshold = int64(threshold)
+		cfg.obs.slowHook = hook
+	}
+}
+
+// health is what the loop measures about itself. The histograms and the
+// atomics are written by the loop goroutine and read by Health from any
+// goroutine; postTick is the loop's own.
+type health struct {
+	timerLag histogram // how late timers fire: firing time - deadline
+	postLag  histogram // how long sampled posts waited: run time - post time
+	batch    histogram // callbacks and timers run per iteration that ran any
+
+	postTick uint64 // Local().Post countdown to the next sampled post; loop only
+
+	// Busy and idle time. busy and idle are the totals of finished
+	// stretches; busySince (idleSince) is the loop clock when the current
+	// busy (parked) stretch began, or -1 if there is none. Written by the
+	// loop goroutine when it takes or releases the loop and around each
+	// block; read by Health.
+	busy, idle           atomic.Int64
+	busySince, idleSince atomic.Int64
+
+	slow atomic.Uint64 // callbacks reported to the slow-callback hook
+}
+
+// flush publishes the histograms' sums and maxima. Loop goroutine only.
+func (h *health) flush() {
+	h.timerLag.flush()
+	h.postLag.flush()
+	h.batch.flush()
+}
+
+// init readies h for New.
+func (h *health) init(c *obsConfig) {
+	h.postTick = c.lagEvery
+	if h.postTick == 0 {
+		h.postTick = math.MaxUint64 // off: 2^64 posts to the first stamp
+	}
+	h.busySince.Store(-1)
+	h.idleSince.Store(-1)
+}
+
+// postStamp returns the entry stamp of a Local().Post: 0, or for one post in
+// lagEvery, 1 + the loop clock. Loop goroutine only. Inlined: a decrement
+// and a branch.
+func (l *Loop) postStamp() uint64 {
+	l.health.postTick--
+	if l.health.postTick != 0 {
+		return 0
+	}
+	return l.postStampSlow()
+}
+
+func (l *Loop) postStampSlow() uint64 {
+	l.health.postTick = l.cfg.obs.lagEvery
+	if l.health.postTick == 0 {
+		l.health.postTick = math.MaxUint64
+		return 0
+	}
+	return uint64(l.now()) + 1
+}
+
+// postStampShared returns the message stamp of a Post from any goroutine:
+// 0, or with probability 1/lagEvery, 1 + the loop clock. rand.Uint32 reads
+// the runtime's per-thread generator: producers share nothing.
+func (l *Loop) postStampShared() int64 {
+	c := &l.cfg.obs
+	if c.lagEvery == 0 || rand.Uint32()&c.lagMask != 0 {
+		return 0
+	}
+	return l.now() + 1
+}
+
+// postLag records the lag of a sampled post. Loop goroutine only.
+func (l *Loop) postLag(stamp uint64) {
+	l.health.postLag.record(l.now() - int64(stamp-1))
+}
+
+// block is the parker's block, with the time spent in it counted as idle.
+// Loop goroutine only; called by park.
+func (l *Loop) block(deadline int64, timed bool, done <-chan struct{}) bool {
+	h := &l.health
+	t := l.now()
+	if s := h.busySince.Load(); s >= 0 {
+		h.busy.Add(t - s)
+	}
+	h.busySince.Store(-1)
+	h.idleSince.Store(t)
+	woken := l.wait(deadline, timed, done) // the parker, with WithSpin's busy tail
+	t2 := l.now()
+	h.idle.Add(t2 - t)
+	h.idleSince.Store(-1)
+	h.busySince.Store(t2)
+	return woken
+}
+
+// acquired starts a busy stretch when a goroutine takes the loop. Owner.
+func (l *Loop) acquired() {
+	l.health.busySince.Store(l.now())
+	if c := l.clock; c != nil {
+		c.changed(l)
+	}
+}
+
+// released ends the busy stretch when the owner lets go of the loop, and
+// tells a FakeClock that this loop no longer needs to be waited for. Called
+// by the goroutine that owned the loop, after it let go.
+func (l *Loop) released() {
+	h := &l.health
+	if s := h.busySince.Load(); s >= 0 {
+		h.busy.Add(l.now() - s)
+	}
+	h.busySince.Store(-1)
+	if c := l.clock; c != nil {
+		c.changed(l)
+	}
+}
+
+// checkSlow reports fn, which began at start, to the slow-callback hook if
+// it ran for the threshold or longer. Loop goroutine only.
+func (l *Loop) checkSlow(fn func(), start int64) {
+	d := l.now() - start
+	if c := &l.cfg.obs; d >= c.slowThreshold {
+		l.health.slow.Add(1)
+		c.slowHook(time.Duration(d), funcName(fn))
+	}
+}
+
+// funcName returns the name of fn's function, from its program counter.
+func funcName(fn func()) string {
+	if f := runtime.FuncForPC(reflect.ValueOf(fn).Pointer()); f != nil {
+		return f.Name()
+	}
+	return "unknown"
+}
+
+// Health is a snapshot of how well a loop keeps up, from [Loop.Health]. It
+// is a value of about 15 KB with no pointers; take one per scrape, not per
+// callback.
+type Health struct {
+	Stats // the counters of Loop.Stats
+
+	// Busy is the time the loop has spent running (inside Run, or Close
+	// or Shutdown finishing it) and not parked; Idle the time it has spent
+	// parked. Both are on the loop's clock (virtual under WithClock). See
+	// Utilization.
+	Busy, Idle time.Duration
+
+	// TimerLag is how late timers fired, in nanoseconds, for every timer
+	// fired: the loop clock when the loop found the timer due minus its
+	// deadline. The clock is read once per batch of due timers (a read per
+	// timer would cost more than the rest of the measurement), so a timer
+	// held up by a slow timer ahead of it in the same batch shows the
+	// batch's lag; WithSlowCallback reports the slow one. A zero-delay
+	// timer's lag is its wait in the ready queue.
+	TimerLag Histogram
+
+	// PostLag is how long sampled posts (Post and Local().Post) waited
+	// between the post and the start of their callback, in nanoseconds.
+	// See WithLagSampling for the sampling rate.
+	PostLag Histogram
+
+	// Batch is the number of callbacks and timers each iteration ran, over
+	// the iterations that ran at least one.
+	Batch Histogram
+
+	// SlowCallbacks is the number of callbacks reported to the
+	// WithSlowCallback hook.
+	SlowCallbacks uint64
+}
+
+// Health returns a new snapshot of the loop's counters, lag histograms,
+// batch sizes and busy and idle time. Safe from any goroutine, and usable
+// while the loop is stuck in a long callback: it takes no lock and does not
+// wait for the loop. The histograms are copied bucket by bucket while the
+// loop may be recording, so counts may lag each other by the values being
+// recorded. O(buckets); it allocates the snapshot (about 15 KB): a scraper
+// that runs often can reuse one with HealthInto.
+func (l *Loop) Health() *Health {
+	s := new(Health)
+	l.HealthInto(s)
+	return s
+}
+
+// HealthInto is Health writing into *dst: no allocation.
+func (l *Loop) HealthInto(dst *Health) {
+	h := &l.health
+	dst.Stats = l.Stats()
+	now := l.now()
+	busy, idle := h.busy.Load(), h.idle.Load()
+	if s := h.busySince.Load(); s >= 0 && now > s {
+		busy += now - s
+	}
+	if s := h.idleSince.Load(); s >= 0 && now > s {
+		idle += now - s
+	}
+	dst.Busy, dst.Idle = time.Duration(busy), time.Duration(idle)
+	h.timerLag.snapshot(&dst.TimerLag)
+	h.postLag.snapshot(&dst.PostLag)
+	h.batch.snapshot(&dst.Batch)
+	dst.SlowCallbacks = h.slow.Load()
+}
+
+// Utilization returns the share of time the loop was busy between the
+// snapshot prev and h, from 0 to 1, like Node's
+// performance.eventLoopUtilization(prev): pass a zero Health for the share
+// since the loop was created. It returns 0 if no time passed.
+func (h *Health) Utilization(prev *Health) float64 {
+	busy := h.Busy - prev.Busy
+	total := busy + h.Idle - prev.Idle
+	if total <= 0 {
+		return 0
+	}
+	return float64(busy) / float64(total)
+}
