@@ -24,15 +24,15 @@ type Entry[T any] struct {
 	Value T
 
 	// index records which store holds the entry: 0 when it is in no store
-	// (so that the zero Entry is not pending), position+1 while a Heap holds
-	// it, and inReference while a Reference holds it.
+	// (so that the zero Entry is not pending), position+1 while a Heap (or a
+	// Wheel's near heap) holds it, inReference while a Reference holds it,
+	// and a wheel code (see wheelCode in wheel.go: the sign bit, the Wheel's
+	// id, the level and the slot) while it is filed in a Wheel's slot.
 	index int
 
-	// Reserved for the hierarchical timing wheel (a later issue), which
-	// files entries in per-slot intrusive lists:
-	//
-	//	next, prev *Entry[T] // links in the slot's list
-	//	level      uint8     // wheel level the entry is filed under
+	// next and prev link the entry into its Wheel slot's list while it is
+	// filed in a slot; they are nil otherwise.
+	next, prev *Entry[T]
 }
 
 // InStore reports whether e is currently held by a store. It is O(1).
