@@ -141,7 +141,7 @@ func New(opts ...Option) *Loop {
 		inbox:   queue.NewInbox[message](cfg.inboxSize),
 		expiry:  cache.New(),
 		done:    make(chan struct{}),
-		timers:  new(wheel.Heap[timer]),
+		timers:  cfg.store.newTimers(),
 		pubWhen: cache.None,
 	}
 	l.local.l = l

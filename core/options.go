@@ -13,6 +13,7 @@ type config struct {
 	inboxSize    int
 	panicHandler func(v any)
 	debug        bool
+	store        TimerStore
 }
 
 func defaultConfig() config {

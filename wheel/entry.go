@@ -26,13 +26,11 @@ type Entry[T any] struct {
 	// index records which store holds the entry: 0 when it is in no store
 	// (so that the zero Entry is not pending), position+1 while a Heap (or a
 	// Wheel's near heap) holds it, inReference while a Reference holds it,
-	// and a wheel code (see wheelCode in wheel.go: the sign bit, the Wheel's
-	// id, the level and the slot) while it is filed in a Wheel's slot.
+	// and math.MinInt+c while a Wheel files it in cell c of its slot arena
+	// (see Wheel). The three encodings never overlap, and each store checks
+	// that the position it decodes really holds the entry, so an entry held
+	// by another store is never mistaken for one of its own.
 	index int
-
-	// next and prev link the entry into its Wheel slot's list while it is
-	// filed in a slot; they are nil otherwise.
-	next, prev *Entry[T]
 }
 
 // InStore reports whether e is currently held by a store. It is O(1).

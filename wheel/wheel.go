@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"sync/atomic"
 )
 
 // Geometry of the Wheel; the package doc explains the choice.
@@ -25,24 +24,17 @@ const (
 	zeroTick = uint64(1) << (63 - tickShift)
 )
 
-// Wheel codes. While a Wheel's slot holds an entry, the entry's index is
-// the wheel code tag | level<<slotBits | slot, where tag is the sign bit
-// and the Wheel's id above codeBits. The code is negative, so it is never a
-// heap position; its low bits are at most numLevels<<slotBits-1 = 511, so it
-// is never inReference (-1); and the id lets a Wheel tell its own entries
-// from another Wheel's in O(1).
+// Slot storage. A slot's entries are kept in a chain of blocks of
+// blockSize pointers, carved out of one arena slice shared by all slots, so
+// that walking a slot (cascading) reads pointers that sit side by side: the
+// processor can fetch many entries at once instead of following a linked
+// list one cache miss at a time. Emptied blocks go onto a free list and are
+// reused, so the arena only grows when more blocks are in use at once than
+// ever before.
 const (
-	codeBits = 10
-	codeMask = 1<<codeBits - 1
-	// idMask keeps ids clear of the sign bit (53 bits on 64-bit platforms;
-	// ids repeat only after that many Wheels have been used).
-	idMask = 1<<(bits.UintSize-1-codeBits) - 1
+	blockBits = 5
+	blockSize = 1 << blockBits // 32 pointers: 256 bytes on 64-bit platforms
 )
-
-// wheelIDs is the last Wheel id handed out. Any goroutine may create a
-// Wheel, so it is an atomic counter; it is touched once per Wheel, on first
-// use.
-var wheelIDs atomic.Uint64
 
 // tickOf maps a deadline to its tick, preserving order: the sign bit is
 // flipped so that negative deadlines come first, then the low tickShift bits
@@ -58,32 +50,40 @@ func tickOf(when int64) uint64 { return (uint64(when) ^ 1<<63) >> tickShift }
 // Complexities: Add, Remove and Update are O(1) for entries filed in the
 // wheel, O(log m) for the m entries in the near heap (those within the
 // current tick). PopDue is O(log m) plus, when the clock has moved on, O(1)
-// per occupied slot passed and per entry cascaded; each entry cascades at
-// most numLevels times in its life. Next is O(1), except after the earliest
-// slot's minimum was removed, when it rescans that slot once.
+// per occupied slot passed and per entry cascaded; an entry cascades at
+// most once per level in its life. Next is O(1), except after the earliest
+// slot's cached minimum was removed, when it rescans that slot once.
 //
 // The zero Wheel is empty and ready to use; its clock starts at 0 and moves
 // only forward, to the latest now given to PopDue. A Wheel must not be
-// copied after first use. In steady state no method allocates.
+// copied after first use. Its arena is reused and never shrunk: in steady
+// state no method allocates. Drop the Wheel to release that memory.
 type Wheel[T any] struct {
 	// near holds every entry whose tick is at or before the wheel's
 	// position, in exact (When, Seq) order.
 	near Heap[T]
 
 	// at is the wheel's position (the tick of the latest now given to
-	// PopDue) XOR zeroTick, so that the zero Wheel starts at tick 0's
-	// position, tickOf(0). Read it with pos.
+	// PopDue) XOR zeroTick, so that the zero Wheel starts at tickOf(0).
+	// Read it with pos.
 	at uint64
 
 	// filed counts the entries filed in slots (not in near).
 	filed int
 
-	// tag is the wheel-code prefix (sign bit | id<<codeBits), assigned on
-	// first use; 0 before.
-	tag int
-
 	// busy has bit L set while level L has an occupied slot.
 	busy uint64
+
+	// cells is the arena: block b is cells[b*blockSize:(b+1)*blockSize].
+	// A filed entry in cell c has index math.MinInt+c; unused cells are nil.
+	cells []*Entry[T]
+	// link[b] is the block after b in its slot's chain, or on the free
+	// list, as id+1 (0 ends the chain).
+	link []int32
+	// owner[b] is level<<slotBits|slot of the slot whose chain holds b.
+	owner []uint16
+	// free is the first free block, as id+1 (0: none).
+	free int32
 
 	levels [numLevels]level[T]
 }
@@ -98,11 +98,12 @@ type level[T any] struct {
 	slots    [numSlots]wslot[T]
 }
 
-// wslot is one slot: the head of a doubly-linked list of entries (the most
-// recently filed first) and, unless the slot is stale, its earliest entry
-// and that entry's key, cached so that Next never walks a list.
+// wslot is one slot: its chain of blocks and, unless the slot is stale, its
+// earliest entry and that entry's key, cached so that Next never walks a
+// slot.
 type wslot[T any] struct {
-	head *Entry[T]
+	top  int32 // the chain's first block, as id+1 (0: the slot is empty); the others are full
+	n    int32 // entries in the first block, 1..blockSize while the slot is non-empty
 	min  *Entry[T]
 	when int64
 	seq  uint64
@@ -114,25 +115,24 @@ func (w *Wheel[T]) pos() uint64 { return w.at ^ zeroTick }
 // setPos sets the wheel's position.
 func (w *Wheel[T]) setPos(t uint64) { w.at = t ^ zeroTick }
 
-// init assigns w's id on first use.
-func (w *Wheel[T]) init() {
-	if w.tag == 0 {
-		id := wheelIDs.Add(1) & idMask
-		w.tag = math.MinInt | int(id)<<codeBits
+// cellOf returns the arena cell that holds e if e is filed in w.
+func (w *Wheel[T]) cellOf(e *Entry[T]) (int, bool) {
+	if e.index >= -1 { // no store, a heap position, or a Reference
+		return 0, false
 	}
-}
-
-// owns reports whether e is filed in one of w's slots. It is O(1).
-func (w *Wheel[T]) owns(e *Entry[T]) bool {
-	return w.tag != 0 && e.index < -1 && e.index&^codeMask == w.tag
+	c := e.index - math.MinInt
+	if c >= len(w.cells) || w.cells[c] != e {
+		return 0, false
+	}
+	return c, true
 }
 
 // Len returns the number of entries in w. It is O(1).
 func (w *Wheel[T]) Len() int { return len(w.near.s) + w.filed }
 
 // Add inserts e into w. It panics if e is already in a store. It is O(1)
-// when e's tick is after the wheel's position, else O(log m) for the m
-// entries in the near heap.
+// when e's tick is after the wheel's position (amortised over the growth of
+// the arena), else O(log m) for the m entries in the near heap.
 func (w *Wheel[T]) Add(e *Entry[T]) {
 	if e.index != 0 {
 		panic("wheel: Wheel.Add: entry is already in a store")
@@ -146,7 +146,6 @@ func (w *Wheel[T]) Add(e *Entry[T]) {
 // insert files e, which is in no store, by its tick: in the near heap if
 // that tick has come, else in a slot.
 func (w *Wheel[T]) insert(e *Entry[T]) {
-	w.init()
 	if t := tickOf(e.When); t > w.pos() {
 		w.file(e, t)
 	} else {
@@ -154,54 +153,88 @@ func (w *Wheel[T]) insert(e *Entry[T]) {
 	}
 }
 
-// file links e, whose tick t is after the wheel's position, at the head of
-// its slot: the level is the highest 6-bit digit in which t differs from
-// the position, the slot is t's digit at that level. O(1).
+// file puts e, whose tick t is after the wheel's position, into its slot:
+// the level is the highest 6-bit digit in which t differs from the
+// position, the slot is t's digit at that level. O(1), amortised.
 func (w *Wheel[T]) file(e *Entry[T], t uint64) {
 	lv := (63 - bits.LeadingZeros64(t^w.pos())) / slotBits
 	s := int(t>>(uint(lv)*slotBits)) & slotMask
 	l := &w.levels[lv]
 	sl := &l.slots[s]
 	bit := uint64(1) << s
-	e.index = w.tag | lv<<slotBits | s
-	e.prev = nil
-	h := sl.head
-	e.next = h
-	if h == nil {
+	switch {
+	case sl.top == 0:
 		l.occupied |= bit
 		w.busy |= 1 << lv
 		sl.min, sl.when, sl.seq = e, e.When, e.Seq
-	} else {
-		h.prev = e
-		if l.stale&bit == 0 && before(e.When, e.Seq, sl.when, sl.seq) {
-			sl.min, sl.when, sl.seq = e, e.When, e.Seq
+		w.pushBlock(sl, lv<<slotBits|s)
+	case l.stale&bit == 0 && before(e.When, e.Seq, sl.when, sl.seq):
+		sl.min, sl.when, sl.seq = e, e.When, e.Seq
+		fallthrough
+	default:
+		if sl.n == blockSize {
+			w.pushBlock(sl, lv<<slotBits|s)
 		}
 	}
-	sl.head = e
+	c := int(sl.top-1)<<blockBits + int(sl.n)
+	sl.n++
+	w.cells[c] = e
+	e.index = math.MinInt + c
 	w.filed++
 }
 
-// unlink removes e, filed in one of w's slots, from its list. If e was the
-// slot's cached minimum the slot becomes stale; Next rescans it when it
-// needs it. O(1).
-func (w *Wheel[T]) unlink(e *Entry[T]) {
-	c := e.index & codeMask
-	lv, s := c>>slotBits, c&slotMask
+// pushBlock puts an empty block at the front of sl's chain, taking it from
+// the free list or, when that is empty, growing the arena.
+func (w *Wheel[T]) pushBlock(sl *wslot[T], code int) {
+	var b int32
+	if w.free != 0 {
+		b = w.free - 1
+		w.free = w.link[b]
+	} else {
+		b = int32(len(w.link))
+		w.cells = append(w.cells, make([]*Entry[T], blockSize)...)
+		w.link = append(w.link, 0)
+		w.owner = append(w.owner, 0)
+	}
+	w.link[b] = sl.top
+	w.owner[b] = uint16(code)
+	sl.top, sl.n = b+1, 0
+}
+
+// freeBlock returns block b, whose cells are all nil, to the free list.
+func (w *Wheel[T]) freeBlock(b int32) {
+	w.link[b] = w.free
+	w.free = b + 1
+}
+
+// unlink removes e, filed in cell c, from its slot: the slot's last entry
+// moves into the hole. If e was the slot's cached minimum the slot becomes
+// stale; Next rescans it when it needs it. O(1).
+func (w *Wheel[T]) unlink(e *Entry[T], c int) {
+	code := int(w.owner[c>>blockBits])
+	lv, s := code>>slotBits, code&slotMask
 	l := &w.levels[lv]
 	sl := &l.slots[s]
-	bit := uint64(1) << s
-	if e.prev != nil {
-		e.prev.next = e.next
-	} else {
-		sl.head = e.next
+	top := sl.top - 1
+	last := int(top)<<blockBits + int(sl.n) - 1
+	if c != last {
+		m := w.cells[last]
+		w.cells[c] = m
+		m.index = math.MinInt + c
 	}
-	if e.next != nil {
-		e.next.prev = e.prev
-	}
-	e.next, e.prev, e.index = nil, nil, 0
+	w.cells[last] = nil
+	e.index = 0
 	w.filed--
+	if sl.n--; sl.n == 0 {
+		sl.top = w.link[top]
+		w.freeBlock(top)
+		if sl.top != 0 {
+			sl.n = blockSize
+		}
+	}
+	bit := uint64(1) << s
 	switch {
-	case sl.head == nil:
+	case sl.top == 0:
 		l.occupied &^= bit
 		l.stale &^= bit
 		sl.min = nil
@@ -218,16 +251,11 @@ func (w *Wheel[T]) unlink(e *Entry[T]) {
 // if e is in no store or in another store. It is O(1) for a filed entry and
 // O(log m) for one in the near heap.
 func (w *Wheel[T]) Remove(e *Entry[T]) bool {
-	switch {
-	case w.owns(e):
-		w.unlink(e)
-	case e.index > 0:
-		i, ok := w.near.find(e)
-		if !ok {
-			return false
-		}
+	if c, ok := w.cellOf(e); ok {
+		w.unlink(e, c)
+	} else if i, ok := w.near.find(e); ok {
 		w.near.removeAt(i)
-	default:
+	} else {
 		return false
 	}
 	if debug {
@@ -241,15 +269,9 @@ func (w *Wheel[T]) Remove(e *Entry[T]) bool {
 // is O(1) when e is filed in a slot before and after, and O(log m) when the
 // near heap is involved.
 func (w *Wheel[T]) Update(e *Entry[T], when int64, seq uint64) {
-	switch {
-	case e.index == 0:
-	case w.owns(e):
-		w.unlink(e)
-	case e.index > 0:
-		i, ok := w.near.find(e)
-		if !ok {
-			panic("wheel: Wheel.Update: entry is held by another store")
-		}
+	if c, ok := w.cellOf(e); ok {
+		w.unlink(e, c)
+	} else if i, ok := w.near.find(e); ok {
 		if tickOf(when) <= w.pos() { // stays in the near heap: fix it in place
 			e.When, e.Seq = when, seq
 			w.near.s[i].when, w.near.s[i].seq = when, seq
@@ -262,7 +284,7 @@ func (w *Wheel[T]) Update(e *Entry[T], when int64, seq uint64) {
 			return
 		}
 		w.near.removeAt(i)
-	default:
+	} else if e.index != 0 {
 		panic("wheel: Wheel.Update: entry is held by another store")
 	}
 	e.When, e.Seq = when, seq
@@ -298,10 +320,12 @@ func (w *Wheel[T]) earliest() *wslot[T] {
 	s := bits.TrailingZeros64(l.occupied)
 	sl := &l.slots[s]
 	if bit := uint64(1) << s; l.stale&bit != 0 {
-		m := sl.head
-		for e := m.next; e != nil; e = e.next {
-			if before(e.When, e.Seq, m.When, m.Seq) {
-				m = e
+		var m *Entry[T]
+		for b, n := sl.top, sl.n; b != 0; b, n = w.link[b-1], blockSize {
+			for _, e := range w.cells[int(b-1)<<blockBits:][:n] {
+				if m == nil || before(e.When, e.Seq, m.When, m.Seq) {
+					m = e
+				}
 			}
 		}
 		sl.min, sl.when, sl.seq = m, m.When, m.Seq
@@ -352,7 +376,7 @@ func (w *Wheel[T]) PopDue(now int64) *Entry[T] {
 }
 
 // advance moves the wheel's position forward to t, which is after it. It
-// takes the occupied slots whose range starts at or before t, earliest
+// empties the occupied slots whose range starts at or before t, earliest
 // first: each entry whose tick is at or before t goes into the near heap,
 // and the others are refiled relative to the slot's start, at a lower level
 // (cascading). The position then becomes t.
@@ -374,8 +398,8 @@ func (w *Wheel[T]) advance(t uint64) {
 			break
 		}
 		sl := &l.slots[s]
-		e := sl.head
-		sl.head, sl.min = nil, nil
+		b, n := sl.top, sl.n
+		*sl = wslot[T]{}
 		bit := uint64(1) << s
 		l.occupied &^= bit
 		l.stale &^= bit
@@ -383,36 +407,49 @@ func (w *Wheel[T]) advance(t uint64) {
 			w.busy &^= 1 << lv
 		}
 		w.setPos(start)
-		for e != nil {
-			next := e.next
-			e.next, e.prev, e.index = nil, nil, 0
-			w.filed--
-			if et := tickOf(e.When); et <= t {
-				w.near.push(e)
-			} else {
-				w.file(e, et)
+		for b != 0 {
+			// Read the block's deadlines first, in a loop with no other
+			// work, so that the processor has all of these (likely cache
+			// missing) loads in flight at once; then refile.
+			// file may grow (move) the arena: cells is read only, and
+			// cleared through w.cells.
+			base := int(b-1) << blockBits
+			cells := w.cells[base:][:n]
+			var ticks [blockSize]uint64
+			for i, e := range cells {
+				ticks[i] = tickOf(e.When)
 			}
-			e = next
+			for i, e := range cells {
+				w.cells[base+i] = nil
+				w.filed--
+				if et := ticks[i]; et <= t {
+					e.index = 0
+					w.near.push(e)
+				} else {
+					w.file(e, et)
+				}
+			}
+			next := w.link[b-1]
+			w.freeBlock(b - 1)
+			b, n = next, blockSize
 		}
 	}
 	w.setPos(t)
 }
 
 // Clear removes every entry from w, marking each as in no store. The clock
-// keeps its position. It is O(n) plus O(1) per level.
+// keeps its position and the arena its capacity. It is O(n) plus O(1) per
+// slot and per block.
 func (w *Wheel[T]) Clear() {
-	for lv := range w.levels {
-		l := &w.levels[lv]
-		for b := l.occupied; b != 0; b &= b - 1 {
-			sl := &l.slots[bits.TrailingZeros64(b)]
-			for e := sl.head; e != nil; {
-				next := e.next
-				e.next, e.prev, e.index = nil, nil, 0
-				e = next
-			}
-			*sl = wslot[T]{}
+	for i, e := range w.cells {
+		if e != nil {
+			e.index = 0
+			w.cells[i] = nil
 		}
-		l.occupied, l.stale = 0, 0
+	}
+	w.cells, w.link, w.owner, w.free = w.cells[:0], w.link[:0], w.owner[:0], 0
+	for lv := range w.levels {
+		w.levels[lv] = level[T]{}
 	}
 	w.busy, w.filed = 0, 0
 	w.near.Clear()
@@ -420,12 +457,14 @@ func (w *Wheel[T]) Clear() {
 
 // verify checks w's invariants and returns the first violation found: the
 // near heap's own invariants, and that its entries' ticks have come; for
-// every slot, that its occupied bit matches its list, that the list's back
-// links are right, that each entry carries this Wheel's code for that level
-// and slot and is filed where its key puts it relative to the position
-// (tick after it, level = highest differing digit, slot = that digit), and
-// that the cached minimum, unless stale, is the list's minimum; and that
-// the counts and the busy-level bits agree. It is O(n) plus O(1) per slot.
+// every slot, that its occupied bit matches its chain, that every block of
+// the chain is owned by the slot and full but the first, that each entry's
+// index names its cell and that the entry is filed where its key puts it
+// relative to the position (tick after it, level = highest differing
+// digit, slot = that digit), and that the cached minimum, unless stale, is
+// the slot's minimum; that every other cell is nil and every other block is
+// on the free list; and that the counts and the busy-level bits agree. It
+// is O(arena) plus O(1) per slot.
 func (w *Wheel[T]) verify() error {
 	if err := w.near.verify(); err != nil {
 		return fmt.Errorf("near heap: %w", err)
@@ -436,6 +475,11 @@ func (w *Wheel[T]) verify() error {
 			return fmt.Errorf("near heap slot %d: When %d is in tick %d, after the position %d", i, sl.when, tickOf(sl.when), p)
 		}
 	}
+	nb := len(w.link)
+	if len(w.cells) != nb*blockSize || len(w.owner) != nb {
+		return fmt.Errorf("arena of %d cells, %d links, %d owners", len(w.cells), nb, len(w.owner))
+	}
+	seen := make([]bool, nb) // blocks reached through a chain or the free list
 	count := 0
 	var busy uint64
 	for lv := range w.levels {
@@ -446,42 +490,59 @@ func (w *Wheel[T]) verify() error {
 		for s := range l.slots {
 			sl := &l.slots[s]
 			bit := uint64(1) << s
-			if (sl.head != nil) != (l.occupied&bit != 0) {
-				return fmt.Errorf("level %d slot %d: occupied bit %v but head %p", lv, s, l.occupied&bit != 0, sl.head)
+			if (sl.top != 0) != (l.occupied&bit != 0) {
+				return fmt.Errorf("level %d slot %d: occupied bit %v but first block %d", lv, s, l.occupied&bit != 0, sl.top-1)
 			}
-			if sl.head == nil {
-				if sl.min != nil {
-					return fmt.Errorf("level %d slot %d: empty but caches a minimum", lv, s)
+			if sl.top == 0 {
+				if sl.min != nil || sl.n != 0 {
+					return fmt.Errorf("level %d slot %d: empty but caches a minimum or a count", lv, s)
 				}
 				continue
 			}
+			if sl.n < 1 || sl.n > blockSize {
+				return fmt.Errorf("level %d slot %d: first block holds %d entries", lv, s, sl.n)
+			}
 			busy |= 1 << lv
-			code := w.tag | lv<<slotBits | s
-			var prev, m *Entry[T]
-			for e := sl.head; e != nil; e = e.next {
-				if count++; count > w.filed {
-					return fmt.Errorf("level %d slot %d: more entries in slots than the %d counted (or a cycle)", lv, s, w.filed)
+			code := lv<<slotBits | s
+			var m *Entry[T]
+			for b, n := sl.top, sl.n; b != 0; b, n = w.link[b-1], blockSize {
+				id := int(b - 1)
+				if id >= nb || seen[id] {
+					return fmt.Errorf("level %d slot %d: chain reaches block %d twice or outside the arena", lv, s, id)
 				}
-				if e.prev != prev {
-					return fmt.Errorf("level %d slot %d: entry (%d, %d) has a wrong back link", lv, s, e.When, e.Seq)
+				seen[id] = true
+				if int(w.owner[id]) != code {
+					return fmt.Errorf("level %d slot %d: block %d owned by %#x", lv, s, id, w.owner[id])
 				}
-				if e.index != code {
-					return fmt.Errorf("level %d slot %d: entry (%d, %d) has index %#x, want %#x", lv, s, e.When, e.Seq, e.index, code)
+				for i := id << blockBits; i < (id+1)<<blockBits; i++ {
+					e := w.cells[i]
+					if i >= id<<blockBits+int(n) {
+						if e != nil {
+							return fmt.Errorf("level %d slot %d: unused cell %d not cleared", lv, s, i)
+						}
+						continue
+					}
+					if e == nil {
+						return fmt.Errorf("level %d slot %d: cell %d is nil", lv, s, i)
+					}
+					count++
+					if e.index != math.MinInt+i {
+						return fmt.Errorf("level %d slot %d: entry (%d, %d) in cell %d has index %#x", lv, s, e.When, e.Seq, i, e.index)
+					}
+					t := tickOf(e.When)
+					if t <= p {
+						return fmt.Errorf("level %d slot %d: entry (%d, %d) in tick %d, not after the position %d", lv, s, e.When, e.Seq, t, p)
+					}
+					if got := (63 - bits.LeadingZeros64(t^p)) / slotBits; got != lv {
+						return fmt.Errorf("level %d slot %d: entry (%d, %d) belongs at level %d", lv, s, e.When, e.Seq, got)
+					}
+					if got := int(t>>(uint(lv)*slotBits)) & slotMask; got != s {
+						return fmt.Errorf("level %d slot %d: entry (%d, %d) belongs in slot %d: When written while filed?", lv, s, e.When, e.Seq, got)
+					}
+					if m == nil || before(e.When, e.Seq, m.When, m.Seq) {
+						m = e
+					}
 				}
-				t := tickOf(e.When)
-				if t <= p {
-					return fmt.Errorf("level %d slot %d: entry (%d, %d) in tick %d, not after the position %d", lv, s, e.When, e.Seq, t, p)
-				}
-				if got := (63 - bits.LeadingZeros64(t^p)) / slotBits; got != lv {
-					return fmt.Errorf("level %d slot %d: entry (%d, %d) belongs at level %d", lv, s, e.When, e.Seq, got)
-				}
-				if got := int(t>>(uint(lv)*slotBits)) & slotMask; got != s {
-					return fmt.Errorf("level %d slot %d: entry (%d, %d) belongs in slot %d: When written while filed?", lv, s, e.When, e.Seq, got)
-				}
-				if m == nil || before(e.When, e.Seq, m.When, m.Seq) {
-					m = e
-				}
-				prev = e
 			}
 			if l.stale&bit != 0 {
 				if sl.min != nil {
@@ -489,12 +550,32 @@ func (w *Wheel[T]) verify() error {
 				}
 				continue
 			}
-			if sl.min == nil || sl.min.index != code || sl.when != sl.min.When || sl.seq != sl.min.Seq {
-				return fmt.Errorf("level %d slot %d: cached minimum is not a current entry of the slot", lv, s)
+			if sl.min == nil || sl.when != sl.min.When || sl.seq != sl.min.Seq {
+				return fmt.Errorf("level %d slot %d: cached minimum does not match its entry", lv, s)
+			}
+			if c, ok := w.cellOf(sl.min); !ok || int(w.owner[c>>blockBits]) != code {
+				return fmt.Errorf("level %d slot %d: cached minimum is not an entry of the slot", lv, s)
 			}
 			if sl.when != m.When || sl.seq != m.Seq {
 				return fmt.Errorf("level %d slot %d: cached minimum (%d, %d), but the slot's minimum is (%d, %d)", lv, s, sl.when, sl.seq, m.When, m.Seq)
 			}
+		}
+	}
+	for b := w.free; b != 0; b = w.link[b-1] {
+		id := int(b - 1)
+		if id >= nb || seen[id] {
+			return fmt.Errorf("free list reaches block %d twice, outside the arena, or in use", id)
+		}
+		seen[id] = true
+		for _, e := range w.cells[id<<blockBits : (id+1)<<blockBits] {
+			if e != nil {
+				return fmt.Errorf("free block %d holds an entry", id)
+			}
+		}
+	}
+	for id, ok := range seen {
+		if !ok {
+			return fmt.Errorf("block %d is neither in a chain nor free", id)
 		}
 	}
 	if count != w.filed {
