@@ -105,7 +105,7 @@
 // processor fetches many timers at once, where a linked list would take one
 // cache miss at a time). The wheel adds no field to Entry; its memory is one
 // pointer per filed timer plus up to one partly filled block per slot, the
-// arena's growth slack and about 17 KiB of levels.
+// arena's growth slack and about 16 KiB of levels.
 //
 // Costs: Add, Remove and Update are O(1) for a timer filed in a slot, and
 // O(log m) in the near heap of m timers. PopDue is O(log m) plus O(1) per

@@ -257,8 +257,7 @@ func TestWheelZeroAllocs(t *testing.T) {
 		es[i] = Entry[int]{When: rng.Int64N(1e10), Seq: seq, Value: i}
 		w.Add(&es[i])
 	}
-	// Let the near heap's backing slice reach its working size.
-	for range 2 * n {
+	fire := func() { // fire the earliest timer and schedule it again
 		when, _ := w.Next()
 		e := w.PopDue(when)
 		now = when
@@ -266,12 +265,12 @@ func TestWheelZeroAllocs(t *testing.T) {
 		e.When, e.Seq = now+rng.Int64N(1e10), seq
 		w.Add(e)
 	}
+	for range 2 * n { // let the near heap's and the arena's slices reach their working size
+		fire()
+	}
 	var extra Entry[int]
 	i := 0
-	cases := []struct {
-		name string
-		f    func()
-	}{
+	expectNoAllocs(t, w.verify, []allocCase{
 		{"Add+Remove", func() {
 			seq++
 			extra.When, extra.Seq = now+rng.Int64N(1e10), seq
@@ -283,23 +282,8 @@ func TestWheelZeroAllocs(t *testing.T) {
 			i = (i + 7919) % n
 			w.Update(&es[i], now+rng.Int64N(1e10), seq)
 		}},
-		{"Next+PopDue+Add", func() {
-			when, _ := w.Next()
-			e := w.PopDue(when)
-			now = when
-			seq++
-			e.When, e.Seq = now+rng.Int64N(1e10), seq
-			w.Add(e)
-		}},
-	}
-	for _, c := range cases {
-		if got := testing.AllocsPerRun(1000, c.f); got != 0 {
-			t.Errorf("%s: %v allocs/op, want 0", c.name, got)
-		}
-		if err := w.verify(); err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-	}
+		{"Next+PopDue+Add", fire},
+	})
 }
 
 func TestWheelVerifyDetectsCorruption(t *testing.T) {
