@@ -159,7 +159,7 @@ func New(opts ...Option) *Loop {
 		expiry:  cache.New(),
 		done:    make(chan struct{}),
 		handoff: make(chan struct{}, 1),
-		timers:  new(wheel.Heap[timer]),
+		timers:  cfg.store.newTimers(),
 		pubWhen: cache.None,
 	}
 	l.local.l = l

@@ -15,10 +15,11 @@ type config struct {
 	inboxSize    int
 	panicHandler func(v any)
 	debug        bool
-	precise      bool      // WithPrecise: the futex parker on Linux
-	spin         int64     // WithSpin: nanoseconds to busy-wait before a deadline; 0 off
-	slack        int64     // WithSlack: deadlines rounded up to a multiple of this; 0 off
-	obs          obsConfig // virtual time, lag sampling, slow callbacks (observe.go)
+	precise      bool       // WithPrecise: the futex parker on Linux
+	spin         int64      // WithSpin: nanoseconds to busy-wait before a deadline; 0 off
+	slack        int64      // WithSlack: deadlines rounded up to a multiple of this; 0 off
+	obs          obsConfig  // virtual time, lag sampling, slow callbacks (observe.go)
+	store        TimerStore // WithTimerStore: the heap (default) or the timing wheel
 }
 
 func defaultConfig() config {

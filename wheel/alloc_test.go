@@ -23,10 +23,7 @@ func TestHeapZeroAllocs(t *testing.T) {
 	h.Remove(&extra)
 
 	i := 0
-	cases := []struct {
-		name string
-		f    func()
-	}{
+	expectNoAllocs(t, h.verify, []allocCase{
 		{"Add+Remove", func() {
 			seq++
 			extra.When, extra.Seq = rng.Int64N(1e9), seq
@@ -45,12 +42,24 @@ func TestHeapZeroAllocs(t *testing.T) {
 			e.When, e.Seq = when+rng.Int64N(1e9), seq
 			h.Add(e)
 		}},
-	}
+	})
+}
+
+// allocCase is one operation an allocation test runs.
+type allocCase struct {
+	name string
+	f    func()
+}
+
+// expectNoAllocs fails t for each case that allocates, and stops at the
+// first invariant violation that verify reports after a case.
+func expectNoAllocs(t *testing.T, verify func() error, cases []allocCase) {
+	t.Helper()
 	for _, c := range cases {
 		if got := testing.AllocsPerRun(1000, c.f); got != 0 {
 			t.Errorf("%s: %v allocs/op, want 0", c.name, got)
 		}
-		if err := h.verify(); err != nil {
+		if err := verify(); err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 	}

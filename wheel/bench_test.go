@@ -41,6 +41,7 @@ func BenchmarkStore(b *testing.B) {
 	}{
 		{"heap", func() wheel.Store[int] { return new(wheel.Heap[int]) }},
 		{"reference", func() wheel.Store[int] { return wheel.NewReference[int]() }},
+		{"wheel", func() wheel.Store[int] { return new(wheel.Wheel[int]) }},
 	}
 	ops := []struct {
 		name string

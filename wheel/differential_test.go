@@ -111,15 +111,26 @@ func describe(e *Entry[int]) string {
 	return fmt.Sprintf("e%d(%d, %d)", e.Value, e.When, e.Seq)
 }
 
-// runDifferential applies ops to a Heap and a Reference side by side, each
-// with its own pool of size entries, and fails t at the first difference in
-// results or membership, or at the first invariant violation. Seq numbers
-// come from a counter, as the loop assigns them, so keys are distinct and
-// both stores have exactly one correct order. At the end it drains both
-// stores and compares the order.
-func runDifferential(t testing.TB, size int, ops []op) {
+// testStore is what the differential harness drives: a Store with the extra
+// methods every store has, and its invariant check.
+type testStore interface {
+	Store[int]
+	Peek() *Entry[int]
+	Pop() *Entry[int]
+	Clear()
+	verify() error
+}
+
+// runDifferential applies ops to the store s (called name in messages) and
+// a Reference side by side, each with its own pool of size entries, and
+// fails t at the first difference in results or membership, or at the
+// first invariant violation. Seq numbers come from a counter, as the loop
+// assigns them, so keys are distinct and both stores have exactly one
+// correct order: the fire sequences (PopDue, Pop) must be identical. At the
+// end it drains both stores and compares the order.
+func runDifferential(t testing.TB, name string, h testStore, size int, ops []op) {
 	t.Helper()
-	h, r := new(Heap[int]), NewReference[int]()
+	r := NewReference[int]()
 	hp, rp := make([]Entry[int], size), make([]Entry[int], size)
 	for i := range hp {
 		hp[i].Value, rp[i].Value = i, i
@@ -135,7 +146,7 @@ func runDifferential(t testing.TB, size int, ops []op) {
 		switch o.kind {
 		case opAdd:
 			if he.InStore() {
-				mustPanic(t, "Heap.Add of a held entry", func() { h.Add(he) })
+				mustPanic(t, name+".Add of a held entry", func() { h.Add(he) })
 				mustPanic(t, "Reference.Add of a held entry", func() { r.Add(re) })
 				break
 			}
@@ -146,7 +157,7 @@ func runDifferential(t testing.TB, size int, ops []op) {
 			r.Add(re)
 		case opRemove:
 			if hb, rb := h.Remove(he), r.Remove(re); hb != rb {
-				fail(step, o, "Heap.Remove = %v, Reference.Remove = %v", hb, rb)
+				fail(step, o, "%s.Remove = %v, Reference.Remove = %v", name, hb, rb)
 			}
 		case opUpdate:
 			seq++
@@ -154,46 +165,46 @@ func runDifferential(t testing.TB, size int, ops []op) {
 			r.Update(re, o.when, seq)
 		case opPopDue:
 			if hx, rx := h.PopDue(o.when), r.PopDue(o.when); !sameEntry(hx, rx) {
-				fail(step, o, "Heap.PopDue = %s, Reference.PopDue = %s", describe(hx), describe(rx))
+				fail(step, o, "%s.PopDue = %s, Reference.PopDue = %s", name, describe(hx), describe(rx))
 			}
 		case opNext:
 			// Checked after every step below.
 		case opPeek:
 			if hx, rx := h.Peek(), r.Peek(); !sameEntry(hx, rx) {
-				fail(step, o, "Heap.Peek = %s, Reference.Peek = %s", describe(hx), describe(rx))
+				fail(step, o, "%s.Peek = %s, Reference.Peek = %s", name, describe(hx), describe(rx))
 			}
 		case opPop:
 			if hx, rx := h.Pop(), r.Pop(); !sameEntry(hx, rx) {
-				fail(step, o, "Heap.Pop = %s, Reference.Pop = %s", describe(hx), describe(rx))
+				fail(step, o, "%s.Pop = %s, Reference.Pop = %s", name, describe(hx), describe(rx))
 			}
 		case opClear:
 			h.Clear()
 			r.Clear()
 		}
 		if err := h.verify(); err != nil {
-			fail(step, o, "Heap: %v", err)
+			fail(step, o, "%s: %v", name, err)
 		}
 		if err := r.verify(); err != nil {
 			fail(step, o, "Reference: %v", err)
 		}
 		if h.Len() != r.Len() {
-			fail(step, o, "Heap.Len = %d, Reference.Len = %d", h.Len(), r.Len())
+			fail(step, o, "%s.Len = %d, Reference.Len = %d", name, h.Len(), r.Len())
 		}
 		hw, hok := h.Next()
 		rw, rok := r.Next()
 		if hw != rw || hok != rok {
-			fail(step, o, "Heap.Next = %d, %v; Reference.Next = %d, %v", hw, hok, rw, rok)
+			fail(step, o, "%s.Next = %d, %v; Reference.Next = %d, %v", name, hw, hok, rw, rok)
 		}
 		if he.InStore() != re.InStore() {
-			fail(step, o, "Heap entry InStore = %v, Reference entry InStore = %v", he.InStore(), re.InStore())
+			fail(step, o, "%s entry InStore = %v, Reference entry InStore = %v", name, he.InStore(), re.InStore())
 		}
 	}
 	for n := 0; h.Len() > 0 || r.Len() > 0; n++ {
 		if hx, rx := h.PopDue(math.MaxInt64), r.PopDue(math.MaxInt64); !sameEntry(hx, rx) {
-			t.Fatalf("drain %d: Heap = %s, Reference = %s", n, describe(hx), describe(rx))
+			t.Fatalf("drain %d: %s = %s, Reference = %s", n, name, describe(hx), describe(rx))
 		}
 		if err := h.verify(); err != nil {
-			t.Fatalf("drain %d: Heap: %v", n, err)
+			t.Fatalf("drain %d: %s: %v", n, name, err)
 		}
 	}
 	for i := range hp {
@@ -212,7 +223,7 @@ func TestHeapAgainstReference(t *testing.T) {
 		for seed := uint64(1); seed <= 6; seed++ {
 			t.Run(fmt.Sprintf("pool=%d/seed=%d", size, seed), func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(seed, uint64(size)))
-				runDifferential(t, size, randomOps(rng, steps, size))
+				runDifferential(t, "Heap", new(Heap[int]), size, randomOps(rng, steps, size))
 			})
 		}
 	}
@@ -221,7 +232,8 @@ func TestHeapAgainstReference(t *testing.T) {
 // fuzzPool is the number of entries the fuzz target's ops address.
 const fuzzPool = 24
 
-func FuzzHeapAgainstReference(f *testing.F) {
+// addSeeds gives a fuzz target the shared seed corpus.
+func addSeeds(f *testing.F) {
 	f.Add([]byte{})
 	// Add e0..e3 at equal deadlines, pop them all.
 	f.Add([]byte{0, 0, 5, 0, 1, 5, 0, 2, 5, 0, 3, 5, 9, 0, 5, 9, 0, 5, 9, 0, 5, 9, 0, 5, 9, 0, 5})
@@ -239,7 +251,11 @@ func FuzzHeapAgainstReference(f *testing.F) {
 		}
 		f.Add(b)
 	}
+}
+
+func FuzzHeapAgainstReference(f *testing.F) {
+	addSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		runDifferential(t, fuzzPool, decodeOps(data))
+		runDifferential(t, "Heap", new(Heap[int]), fuzzPool, decodeOps(data))
 	})
 }

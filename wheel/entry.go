@@ -24,15 +24,13 @@ type Entry[T any] struct {
 	Value T
 
 	// index records which store holds the entry: 0 when it is in no store
-	// (so that the zero Entry is not pending), position+1 while a Heap holds
-	// it, and inReference while a Reference holds it.
+	// (so that the zero Entry is not pending), position+1 while a Heap (or a
+	// Wheel's near heap) holds it, inReference while a Reference holds it,
+	// and math.MinInt+c while a Wheel files it in cell c of its slot arena
+	// (see Wheel). The three encodings never overlap, and each store checks
+	// that the position it decodes really holds the entry, so an entry held
+	// by another store is never mistaken for one of its own.
 	index int
-
-	// Reserved for the hierarchical timing wheel (a later issue), which
-	// files entries in per-slot intrusive lists:
-	//
-	//	next, prev *Entry[T] // links in the slot's list
-	//	level      uint8     // wheel level the entry is filed under
 }
 
 // InStore reports whether e is currently held by a store. It is O(1).

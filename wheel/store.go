@@ -1,9 +1,10 @@
 package wheel
 
-// Compile-time checks that both stores implement Store.
+// Compile-time checks that the stores implement Store.
 var (
 	_ Store[int] = (*Heap[int])(nil)
 	_ Store[int] = (*Reference[int])(nil)
+	_ Store[int] = (*Wheel[int])(nil)
 )
 
 // Store is what the loop needs from a timer store: an ordered set of

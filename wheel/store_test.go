@@ -20,6 +20,8 @@ func verifyStore(t testing.TB, s Store[int]) {
 		err = s.verify()
 	case *Reference[int]:
 		err = s.verify()
+	case *Wheel[int]:
+		err = s.verify()
 	default:
 		t.Fatalf("verifyStore: unknown store %T", s)
 	}
@@ -48,6 +50,7 @@ var stores = []struct {
 	{"heap", func() Store[int] { return new(Heap[int]) }},
 	{"reference", func() Store[int] { return NewReference[int]() }},
 	{"zero-reference", func() Store[int] { return new(Reference[int]) }},
+	{"wheel", func() Store[int] { return new(Wheel[int]) }},
 }
 
 // tester wraps a Store so that every operation is followed by an invariant
@@ -245,7 +248,7 @@ func TestStoreTable(t *testing.T) {
 			x.popDue(1, -1)
 		}},
 		{"entry held by another store", func(x tester) {
-			for _, other := range []Store[int]{new(Heap[int]), NewReference[int]()} {
+			for _, other := range []Store[int]{new(Heap[int]), NewReference[int](), new(Wheel[int])} {
 				e := entry(1, 7, 7)
 				other.Add(e)
 				mustPanic(x.t, "Add of an entry held elsewhere", func() { x.s.Add(e) })
