@@ -84,7 +84,9 @@ func FuzzLoop(f *testing.F) {
 			// smaller batch, timers still waiting in the inbox are ordered
 			// after a periodic timer's next tick with the same deadline, which
 			// the loop schedules when it fires: see docs/GUARANTEES.md.)
-			l := New(WithBatch(64))
+			// The timer store alternates with the input's length, so the
+			// corpus covers both.
+			l := New(WithBatch(64), WithTimerStore(TimerStore(len(data)%2)))
 			errc := make(chan error, 1)
 			go func() { errc <- l.Run(context.Background()) }()
 			t0 := time.Now()

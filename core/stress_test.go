@@ -24,6 +24,7 @@ type stressConfig struct {
 	cycles   bool // Stop and ctx-ended Runs while the workers work
 	shutdown bool // end with Shutdown rather than Close
 	inbox    int  // inbox capacity (small values exercise the overflow path)
+	store    TimerStore
 }
 
 // stressResult is what a round did, and what it found wrong.
@@ -72,7 +73,7 @@ func stressRound(cfg stressConfig) stressResult {
 		}
 		mu.Unlock()
 	}
-	l := New(WithInboxSize(cfg.inbox), WithBatch(1+int(cfg.seed%300)), WithPanicHandler(func(v any) {
+	l := New(WithInboxSize(cfg.inbox), WithBatch(1+int(cfg.seed%300)), WithTimerStore(cfg.store), WithPanicHandler(func(v any) {
 		violate("callback panicked: %v", v)
 	}))
 	rng := rand.New(rand.NewPCG(cfg.seed, 0x5eed))
@@ -319,8 +320,9 @@ func TestStress(t *testing.T) {
 			cfg := cfg
 			cfg.shutdown = shutdown
 			cfg.seed = seed
+			cfg.store = TimerStore(seed % 2) // heap and wheel in turn
 			seed++
-			t.Run(fmt.Sprintf("workers=%d/cycles=%v/shutdown=%v/seed=%d", cfg.workers, cfg.cycles, shutdown, cfg.seed), func(t *testing.T) {
+			t.Run(fmt.Sprintf("workers=%d/cycles=%v/shutdown=%v/store=%v/seed=%d", cfg.workers, cfg.cycles, shutdown, cfg.store, cfg.seed), func(t *testing.T) {
 				res := stressRound(cfg)
 				for _, v := range res.violations {
 					t.Error(v)
@@ -350,6 +352,7 @@ func TestStressSoak(t *testing.T) {
 			cycles:   rng.IntN(2) == 0,
 			shutdown: rng.IntN(2) == 0,
 			inbox:    2 << rng.IntN(12),
+			store:    TimerStore(rng.IntN(2)),
 		}
 		cfg.ops = 200000 / cfg.workers
 		res := stressRound(cfg)
