@@ -7,6 +7,7 @@ func init() {
 	register(impl.HotloopPrecise)
 	register(impl.HotloopSpin)
 	register(impl.HotloopSlack)
+	register(impl.HotloopWheel)
 	register(impl.GoTimers)
 	register(impl.Goja)
 	register(impl.Seed)

@@ -41,3 +41,11 @@ var HotloopSlack = Def[core.Timer]{
 	Doc:  "hotloop with core.WithSlack(1ms) (deadlines rounded up to whole milliseconds: shared wake-ups)",
 	New:  func() (Loop[core.Timer], error) { return startHotloop(core.WithSlack(time.Millisecond)) },
 }
+
+// HotloopWheel is hotloop with core.WithTimerStore(core.StoreWheel): timers
+// in the hierarchical timing wheel instead of the 4-ary heap.
+var HotloopWheel = Def[core.Timer]{
+	Name: "hotloop-wheel",
+	Doc:  "hotloop with core.WithTimerStore(core.StoreWheel) (hierarchical timing wheel with exact deadlines)",
+	New:  func() (Loop[core.Timer], error) { return startHotloop(core.WithTimerStore(core.StoreWheel)) },
+}
