@@ -357,3 +357,70 @@ func TestReferenceVerifyDetectsCorruption(t *testing.T) {
 		t.Fatal("verify missed a When written while held")
 	}
 }
+
+// TestRemoveInDeadlineOrder cancels timers in the order they were set,
+// which with equal delays is deadline order (timeouts), on every store: for
+// the heap every removal is near the root and leaves a dead slot, dead
+// slots pile up, reach the root, and are compacted away. After each step
+// the invariants hold and the earliest live deadline is reported; removed
+// entries can be added again at once.
+func TestRemoveInDeadlineOrder(t *testing.T) {
+	const n = 1000
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			x := tester{t, st.new()}
+			es := make([]*Entry[int], n)
+			for i := range es {
+				es[i] = &Entry[int]{When: int64(10 * i), Seq: uint64(i + 1), Value: i}
+				x.add(es[i])
+			}
+			// Remove the first three quarters in order; every seventh one
+			// is added back later instead, and every 100th step pops the
+			// earliest due entry.
+			var back []*Entry[int]
+			popped := map[int]bool{}
+			gone := 0
+			for i := range 3 * n / 4 {
+				if popped[i] {
+					continue
+				}
+				x.remove(es[i], true)
+				gone++
+				if i%7 == 0 {
+					back = append(back, es[i])
+				}
+				if i%100 == 99 {
+					e := x.s.PopDue(math.MaxInt64)
+					verifyStore(t, x.s)
+					if e == nil || e.Value != i+1 {
+						t.Fatalf("step %d: PopDue = %v, want entry %d", i, e, i+1)
+					}
+					popped[i+1] = true
+					gone++
+				}
+				j := i + 1
+				for popped[j] {
+					j++
+				}
+				x.next(es[j].When, true)
+				if got, want := x.s.Len(), n-gone; got != want {
+					t.Fatalf("step %d: Len = %d, want %d", i, got, want)
+				}
+			}
+			for _, e := range back {
+				x.update(e, e.When+int64(10*n), e.Seq+n)
+			}
+			// Everything left comes out in order.
+			prev := int64(math.MinInt64)
+			for x.s.Len() > 0 {
+				e := x.s.PopDue(math.MaxInt64)
+				verifyStore(t, x.s)
+				if e == nil || e.When < prev {
+					t.Fatalf("PopDue = %v after deadline %d", e, prev)
+				}
+				prev = e.When
+			}
+			x.next(0, false)
+		})
+	}
+}
