@@ -85,15 +85,15 @@ func (lc *Local) Every(period time.Duration, fn func(), policy ...MissedTick) (T
 
 // Stop is t.Stop() for the loop goroutine: it prevents the timer from
 // firing and reports whether that call prevented a call of its callback,
-// exactly as Timer.Stop does, and a stale handle is as safe as there. Unlike
-// Timer.Stop, which sends the loop a message (an atomic push into the inbox,
-// applied at the loop's next iteration), it removes the timer from the store
-// and recycles its node at once: TimersPending has dropped when it returns,
-// and stopping many timers costs no inbox traffic. Loop goroutine only: it
-// panics when no goroutine runs the loop, like every Local method. A handle
-// of another Loop's timer is stopped through Timer.Stop. O(1) with
-// StoreWheel; O(log n) at most with the heap, usually O(1) (see
-// wheel.Heap.Remove).
+// exactly as Timer.Stop does, and a stale handle is as safe as there.
+// Unlike Timer.Stop, which sends the loop a message (a push into the inbox,
+// applied at the loop's next iteration), it takes the timer out of the
+// store and recycles its node at once, so stopping many timers costs no
+// inbox traffic. (A timer that another goroutine scheduled and the loop has
+// not received yet is still stopped with a message.) Loop goroutine only:
+// it panics when no goroutine runs the loop, like every Local method. A
+// handle of another Loop's timer is stopped through Timer.Stop. O(1)
+// amortised with either timer store; no allocation.
 func (lc *Local) Stop(t Timer) bool {
 	lc.check("Stop")
 	n := t.n
