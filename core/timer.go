@@ -32,13 +32,16 @@ import (
 //	resetting -> idle(g+1)  A, Reset that found the loop finished (see Reset)
 //
 // Local().Stop is Stop made by L itself: it goes straight to idle(g+1) and
-// takes the node out of the store at once (see there for when it may).
+// takes the node out of the store at once (see there for when it may);
+// otherwise it is Timer.Stop's A transition to stopped.
 //
 // Every A transition is followed by a message to the loop (opStop or
 // opReset): through the inbox, or, once Close or Shutdown has closed it,
 // through the late box (late.go), which the loop reads until it finishes.
 // A node is recycled only by L, only once (the transition to idle(g+1)), and
-// only after it has left the timer store.
+// it is reused only after it has left the timer store. (Local().Stop makes
+// the transition just before it removes the node, with nothing in between
+// that could look at the node.)
 const (
 	stIdle = iota
 	stPending
@@ -234,7 +237,7 @@ func (l *Loop) reuse(n *timerNode) {
 	}
 }
 
-// trimFree bounds the free list, called by recycle while it holds more than
+// trimFree bounds the free list, called by reuse while it holds more than
 // maxFree nodes. Local timers take a new node only when the free list is
 // empty, so the list never holds more nodes than the most Local timers the
 // loop has had at once; keeping them all lets a loop that schedules and
