@@ -32,14 +32,11 @@
 //     deadline) touches half as many levels, and the four children compared
 //     by sift-down sit next to each other in memory. As in the runtime, each
 //     heap slot caches the entry's key next to the entry pointer, so
-//     comparisons never dereference an Entry. Each Entry tracks its own
-//     position in the heap, so Update is an O(log n) fix in place and Remove
-//     takes the entry out at once, in O(1); like the runtime, which deletes
-//     lazily, Remove leaves a dead slot (the key, without the entry) that a
-//     later pop or a linear rebuild clears, so that cancelling timers in
-//     deadline order does not pay a sift from the root each time. Its
-//     backing slice is reused: in steady state Add, Remove, Update and
-//     PopDue do not allocate.
+//     comparisons never dereference an Entry. Unlike the runtime, which
+//     deletes lazily, each Entry tracks its own position in the heap, so
+//     Remove and Update are O(log n) removals and fixes in place, with no
+//     tombstones left behind. Its backing slice is reused: in steady state
+//     Add, Remove, Update and PopDue do not allocate.
 //
 //   - [Wheel] is a hierarchical timing wheel for loops holding 10^5 to 10^7
 //     timers, most of them cancelled or reset before they fire (timeouts):

@@ -25,39 +25,21 @@ type slot[T any] struct {
 }
 
 // Heap is a 4-ary min-heap of entries ordered by (When, Seq) that tracks each
-// entry's position, so that Remove and Update work in place.
-//
-// Remove is lazy: it takes the entry out at once (the entry is in no store
-// when Remove returns, and may be reused or added anywhere) but leaves its
-// slot in the slice as a dead slot that keeps the entry's key, so that the
-// order still holds without a sift. Dead slots leave the slice when they
-// reach the end (at once), when they reach the root (Next, Peek, Pop and
-// PopDue pop them, as a removal would have), or all at once when they are
-// more than half of the slice (a linear rebuild). So Remove is O(1)
-// amortised, where a sift would cost O(log n) with a cache miss per level
-// in a large heap: removing timers in deadline order, as with timeouts that
-// are cancelled in the order they were set, always removes near the root.
+// entry's position, so that Remove and Update work in place in O(log n).
 //
 // The zero Heap is empty and ready to use. A Heap must not be copied after
 // first use. The backing slice is reused and never shrunk: a Heap keeps the
-// capacity for the most slots it has held at once (entries and dead slots:
-// at most twice the most entries it has held at once), and in steady state
-// no method allocates. Drop the Heap to release that memory.
+// capacity for the most entries it has held at once, and in steady state no
+// method allocates. Drop the Heap to release that memory.
 //
 // Entries with equal (When, Seq) come out in an unspecified order; owners
 // give every schedule a distinct Seq.
 type Heap[T any] struct {
-	// s is the heap. A slot whose e is nil is dead: its entry was removed
-	// by Remove. Dead slots keep their key and take part in the order like
-	// live ones. The last slot, if any, is live.
 	s []slot[T]
-	// dead counts the dead slots in s. Remove rebuilds s without them when
-	// they are more than half of it.
-	dead int
 }
 
 // Len returns the number of entries in h. It is O(1).
-func (h *Heap[T]) Len() int { return len(h.s) - h.dead }
+func (h *Heap[T]) Len() int { return len(h.s) }
 
 // Add inserts e into h. It panics if e is already in a store. It is
 // O(log n), amortised over the growth of the backing slice.
@@ -71,80 +53,26 @@ func (h *Heap[T]) Add(e *Entry[T]) {
 	}
 }
 
-// push appends e and sifts it up; e is known to be in no store. A dead
-// slot that the sift moves down into the last place is dropped.
+// push appends e and sifts it up; e is known to be in no store.
 func (h *Heap[T]) push(e *Entry[T]) {
 	i := len(h.s)
 	h.s = append(h.s, slot[T]{when: e.When, seq: e.Seq, e: e})
 	e.index = i + 1
-	if h.up(i) {
-		h.trimTail()
-	}
+	h.up(i)
 }
 
 // Remove removes e from h and reports whether h held it. It returns false
-// if e is in no store or in another store. It is O(1) amortised: it leaves
-// a dead slot behind (see Heap).
+// if e is in no store or in another store. It is O(log n).
 func (h *Heap[T]) Remove(e *Entry[T]) bool {
 	i, ok := h.find(e)
 	if !ok {
 		return false
 	}
-	h.s[i].e = nil
-	e.index = 0
-	h.dead++
-	switch {
-	case i == len(h.s)-1:
-		h.trimTail()
-	case 2*h.dead > len(h.s):
-		h.compact()
-	}
+	h.removeAt(i)
 	if debug {
 		h.mustVerify()
 	}
 	return true
-}
-
-// trimTail drops the dead slots at the end of s, restoring "the last slot
-// is live". Dropping leaves never breaks the order. O(1) per slot dropped.
-func (h *Heap[T]) trimTail() {
-	s := h.s
-	n := len(s)
-	for n > 0 && s[n-1].e == nil {
-		n--
-		s[n] = slot[T]{}
-		h.dead--
-	}
-	h.s = s[:n]
-}
-
-// compact drops every dead slot and rebuilds the heap from the live ones
-// (Floyd's bottom-up heapify). O(len(s)); called when more than half the
-// slots are dead, so that it costs O(1) per Remove, amortised.
-func (h *Heap[T]) compact() {
-	s := h.s
-	k := 0
-	for _, sl := range s {
-		if sl.e != nil {
-			sl.e.index = k + 1
-			s[k] = sl
-			k++
-		}
-	}
-	clear(s[k:])
-	h.s = s[:k]
-	h.dead = 0
-	for i := (k - 2) / arity; k > 1 && i >= 0; i-- {
-		h.down(i)
-	}
-}
-
-// skipDead pops the dead slots at the root, so that the root, if any, is a
-// live entry. O(log n) per slot popped: the sift that Remove saved.
-func (h *Heap[T]) skipDead() {
-	for len(h.s) > 0 && h.s[0].e == nil {
-		h.removeAt(0)
-	}
 }
 
 // Update sets e.When and e.Seq and moves e to its new place, adding e if h
@@ -161,9 +89,7 @@ func (h *Heap[T]) Update(e *Entry[T], when int64, seq uint64) {
 	} else {
 		e.When, e.Seq = when, seq
 		h.s[i].when, h.s[i].seq = when, seq
-		if h.up(i) {
-			h.trimTail() // a dead slot may have moved down into the last place
-		} else {
+		if !h.up(i) {
 			h.down(i)
 		}
 	}
@@ -173,9 +99,8 @@ func (h *Heap[T]) Update(e *Entry[T], when int64, seq uint64) {
 }
 
 // Next returns the earliest deadline in h; ok is false if h is empty. It is
-// O(1), plus the pops of dead slots at the root (see Heap).
+// O(1).
 func (h *Heap[T]) Next() (when int64, ok bool) {
-	h.skipDead()
 	if len(h.s) == 0 {
 		return 0, false
 	}
@@ -183,9 +108,8 @@ func (h *Heap[T]) Next() (when int64, ok bool) {
 }
 
 // Peek returns the earliest entry without removing it, or nil if h is empty.
-// It is O(1), plus the pops of dead slots at the root, like Next.
+// It is O(1).
 func (h *Heap[T]) Peek() *Entry[T] {
-	h.skipDead()
 	if len(h.s) == 0 {
 		return nil
 	}
@@ -195,7 +119,6 @@ func (h *Heap[T]) Peek() *Entry[T] {
 // Pop removes and returns the earliest entry, or nil if h is empty. It is
 // O(log n).
 func (h *Heap[T]) Pop() *Entry[T] {
-	h.skipDead()
 	if len(h.s) == 0 {
 		return nil
 	}
@@ -211,10 +134,6 @@ func (h *Heap[T]) Pop() *Entry[T] {
 // when it does not.
 func (h *Heap[T]) PopDue(now int64) *Entry[T] {
 	if len(h.s) == 0 || h.s[0].when > now {
-		return nil // a dead root orders first: no live entry is due either
-	}
-	h.skipDead()
-	if len(h.s) == 0 || h.s[0].when > now {
 		return nil
 	}
 	e := h.removeAt(0)
@@ -228,13 +147,10 @@ func (h *Heap[T]) PopDue(now int64) *Entry[T] {
 // the backing slice for reuse. It is O(n).
 func (h *Heap[T]) Clear() {
 	for i := range h.s {
-		if e := h.s[i].e; e != nil {
-			e.index = 0
-		}
+		h.s[i].e.index = 0
 		h.s[i] = slot[T]{}
 	}
 	h.s = h.s[:0]
-	h.dead = 0
 }
 
 // find returns e's position if h holds e. It is O(1): e records its
@@ -248,11 +164,10 @@ func (h *Heap[T]) find(e *Entry[T]) (int, bool) {
 	return i, true
 }
 
-// removeAt removes the slot at position i and returns its entry (nil for a
-// dead slot). It moves the last slot (live) into the hole and sifts it
-// whichever way restores the order, clears the vacated slot so the backing
-// array does not keep the entry alive, and drops dead slots left at the
-// end. It is O(log n).
+// removeAt removes and returns the entry at position i. It moves the last
+// slot into the hole and sifts it whichever way restores the order, and
+// clears the vacated slot so the backing array does not keep the entry
+// alive. It is O(log n).
 func (h *Heap[T]) removeAt(i int) *Entry[T] {
 	s := h.s
 	e := s[i].e
@@ -263,15 +178,10 @@ func (h *Heap[T]) removeAt(i int) *Entry[T] {
 	}
 	s[last] = slot[T]{}
 	h.s = s[:last]
-	if e != nil {
-		e.index = 0
-	} else {
-		h.dead--
-	}
+	e.index = 0
 	if i != last && !h.up(i) {
 		h.down(i)
 	}
-	h.trimTail()
 	return e
 }
 
@@ -288,18 +198,14 @@ func (h *Heap[T]) up(i int) bool {
 			break
 		}
 		s[j] = s[p]
-		if e := s[j].e; e != nil {
-			e.index = j + 1
-		}
+		s[j].e.index = j + 1
 		j = p
 	}
 	if j == i {
 		return false
 	}
 	s[j] = x
-	if x.e != nil {
-		x.e.index = j + 1
-	}
+	x.e.index = j + 1
 	return true
 }
 
@@ -325,37 +231,29 @@ func (h *Heap[T]) down(i int) {
 			break
 		}
 		s[j] = s[m]
-		if e := s[j].e; e != nil {
-			e.index = j + 1
-		}
+		s[j].e.index = j + 1
 		j = m
 	}
 	if j != i {
 		s[j] = x
-		if x.e != nil {
-			x.e.index = j + 1
-		}
+		x.e.index = j + 1
 	}
 }
 
 // verify checks h's invariants and returns the first violation found:
-// every live slot holds an entry whose recorded position is that slot and
-// whose key matches the slot's cached key (so the owner has not written
-// When or Seq behind the heap's back); no slot, live or dead, orders before
-// its parent; the last slot is live and the dead count is right; and the
+// every slot holds an entry whose recorded position is that slot and whose
+// key matches the slot's cached key (so the owner has not written When or
+// Seq behind the heap's back); no slot orders before its parent; and the
 // unused capacity holds no stale entry pointers. It is O(cap).
 func (h *Heap[T]) verify() error {
-	dead := 0
 	for i, sl := range h.s {
 		if sl.e == nil {
-			dead++
-			if i == len(h.s)-1 {
-				return fmt.Errorf("slot %d: the last slot is dead", i)
-			}
-		} else if sl.e.index != i+1 {
+			return fmt.Errorf("slot %d: nil entry", i)
+		}
+		if sl.e.index != i+1 {
 			return fmt.Errorf("slot %d: entry records index %d, want %d", i, sl.e.index, i+1)
 		}
-		if sl.e != nil && (sl.when != sl.e.When || sl.seq != sl.e.Seq) {
+		if sl.when != sl.e.When || sl.seq != sl.e.Seq {
 			return fmt.Errorf("slot %d: cached key (%d, %d) but entry key (%d, %d): When/Seq written while in the heap",
 				i, sl.when, sl.seq, sl.e.When, sl.e.Seq)
 		}
@@ -366,9 +264,6 @@ func (h *Heap[T]) verify() error {
 					i, sl.when, sl.seq, p, h.s[p].when, h.s[p].seq)
 			}
 		}
-	}
-	if dead != h.dead {
-		return fmt.Errorf("%d dead slots, counted %d", dead, h.dead)
 	}
 	for i, sl := range h.s[len(h.s):cap(h.s)] {
 		if sl != (slot[T]{}) {

@@ -469,9 +469,6 @@ func (w *Wheel[T]) verify() error {
 	if err := w.near.verify(); err != nil {
 		return fmt.Errorf("near heap: %w", err)
 	}
-	if w.near.dead != 0 {
-		return fmt.Errorf("near heap: %d dead slots: the wheel removes from it eagerly (removeAt)", w.near.dead)
-	}
 	p := w.pos()
 	for i, sl := range w.near.s {
 		if tickOf(sl.when) > p {
