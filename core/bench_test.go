@@ -2,14 +2,15 @@ package core
 
 import (
 	"context"
+	"math"
 	"sync"
 	"testing"
 	"time"
 )
 
 // benchOnLoop runs body(b) on the loop goroutine of a running loop.
-func benchOnLoop(b *testing.B, body func(b *testing.B, l *Loop)) {
-	l := New()
+func benchOnLoop(b *testing.B, body func(b *testing.B, l *Loop), opts ...Option) {
+	l := New(opts...)
 	errc := make(chan error, 1)
 	go func() { errc <- l.Run(context.Background()) }()
 	if err := l.Do(context.Background(), func() { body(b, l) }); err != nil {
@@ -79,6 +80,48 @@ func BenchmarkLocalAfterFuncStop(b *testing.B) {
 			l.drain(1)
 		}
 	})
+}
+
+// BenchmarkLocalAfterFuncStopMany is W6 of benchmarks/compare: 100,000
+// timers of 1 s scheduled from the loop, then all stopped, until the loop
+// has applied the cancels, on each timer store. ns/pair is per
+// schedule+cancel pair.
+func BenchmarkLocalAfterFuncStopMany(b *testing.B) {
+	const n = 100_000
+	for _, store := range []TimerStore{StoreHeap, StoreWheel} {
+		for _, stop := range []string{"Timer", "Local"} {
+			b.Run("store="+store.String()+"/stop="+stop, func(b *testing.B) {
+				benchOnLoop(b, func(b *testing.B, l *Loop) {
+					lc := l.Local()
+					ts := make([]Timer, n)
+					round := func() {
+						for i := range ts {
+							ts[i], _ = lc.AfterFunc(time.Second, noop)
+						}
+						if stop == "Local" {
+							for _, t := range ts {
+								lc.Stop(t)
+							}
+						} else {
+							for _, t := range ts {
+								t.Stop()
+							}
+						}
+						l.drain(math.MaxInt)
+					}
+					round() // warm-up: the nodes and the store's capacity (not timed)
+					b.ReportAllocs()
+					for b.Loop() {
+						round()
+					}
+					if k := l.timers.Len(); k != 0 {
+						b.Fatalf("%d timers left in the store", k)
+					}
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/pair")
+				}, WithTimerStore(store))
+			})
+		}
+	}
 }
 
 // BenchmarkAfterFuncStop: the same from another goroutine, through the inbox.

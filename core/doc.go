@@ -107,8 +107,10 @@
 // status, one atomic). Stop and Reset, from any goroutine, first win a
 // compare-and-swap on the state word, which decides the race with the loop
 // firing the timer, then send a message so that the loop removes or moves
-// the node in O(log n); there are no tombstones. A node is recycled once its
-// timer is done, and its generation is bumped, so a handle whose node has
-// been reused reports false from Stop and Reset instead of touching another
-// timer.
+// the node; the node leaves the store, and TimersPending drops, when the
+// loop applies it. Local().Stop, from inside a callback, wins the same
+// compare-and-swap and removes the node at once, with no message. A node is
+// recycled once its timer is done, and its generation is bumped, so a
+// handle whose node has been reused reports false from Stop and Reset
+// instead of touching another timer.
 package core

@@ -58,6 +58,31 @@ func ExampleTimer_Stop() {
 	// again: false
 }
 
+func ExampleLocal_Stop() {
+	l := core.New()
+	go l.Run(context.Background())
+	defer l.Close()
+
+	// Timeouts set and cancelled from inside callbacks: Local().Stop takes
+	// each timer out of the store at once, without a message to the loop.
+	l.Do(context.Background(), func() {
+		lc := l.Local()
+		timeouts := make([]core.Timer, 3)
+		for i := range timeouts {
+			timeouts[i], _ = lc.AfterFunc(time.Second, func() { fmt.Println("timed out") })
+		}
+		for _, t := range timeouts {
+			fmt.Println("prevented:", lc.Stop(t))
+		}
+		fmt.Println("again:", lc.Stop(timeouts[0]))
+	})
+	// Output:
+	// prevented: true
+	// prevented: true
+	// prevented: true
+	// again: false
+}
+
 func ExampleLoop_Every() {
 	l := core.New()
 	go l.Run(context.Background())

@@ -63,7 +63,8 @@ func (m *loopModel) advance(to time.Duration) {
 }
 
 // FuzzLoop drives a whole Loop, on synctest's fake clock, through a
-// sequence of operations decoded from the input (two bytes each), and
+// sequence of operations decoded from the input (two bytes each; Stop from
+// the loop goroutine, Local().Stop, when the op byte has bit 3 set), and
 // compares what ran, when, in which order, and what Stop and Reset
 // reported, with loopModel. After each operation synctest.Wait lets the loop
 // finish everything due, so the expected interleaving is exact.
@@ -73,6 +74,7 @@ func FuzzLoop(f *testing.F) {
 	f.Add([]byte{3, 1, 6, 7, 5, 2, 6, 7, 4, 0, 6, 3})
 	f.Add([]byte{2, 0, 2, 20, 7, 0, 7, 9, 5, 1, 6, 15, 5, 1, 4, 1, 6, 15})
 	f.Add([]byte{1, 15, 1, 15, 2, 15, 6, 19, 6, 19, 5, 0, 5, 1, 4, 2, 0, 0})
+	f.Add([]byte{2, 4, 1, 4, 3, 2, 12, 0, 6, 3, 12, 2, 2, 20, 12, 3, 6, 19})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 128 {
 			data = data[:128]
@@ -144,7 +146,14 @@ func FuzzLoop(f *testing.F) {
 					mt := m.timers[k]
 					var ok bool
 					if data[i]%8 == 4 {
-						ok = handles[k].Stop()
+						if data[i]&8 != 0 {
+							// From the loop goroutine: Local().Stop.
+							if err := l.Do(context.Background(), func() { ok = l.Local().Stop(handles[k]) }); err != nil {
+								t.Fatal(err)
+							}
+						} else {
+							ok = handles[k].Stop()
+						}
 						if ok != mt.pending {
 							t.Fatalf("op %d: Stop of timer %d = %v, model says %v", id, mt.id, ok, mt.pending)
 						}

@@ -3,10 +3,11 @@ package core
 import "time"
 
 // Local is the loop goroutine's fast path: the same operations as Loop's
-// Post, AfterFunc, At and Every, without the inbox. Local().Post appends to
-// the loop's ready queue with no lock and no atomic read-modify-write (one
-// atomic load checks for Close); Local timers go straight into the timer
-// store from a private free list.
+// Post, AfterFunc, At and Every, and Timer.Stop, without the inbox.
+// Local().Post appends to the loop's ready queue with no lock and no atomic
+// read-modify-write (one atomic load checks for Close); Local timers go
+// straight into the timer store from a private free list, and Local().Stop
+// takes them straight out of it.
 //
 // Its methods may be called only from the goroutine running the loop, that
 // is from inside a callback. Misuse is detected: every method panics when no
@@ -82,6 +83,88 @@ func (lc *Local) Every(period time.Duration, fn func(), policy ...MissedTick) (T
 	return lc.l.scheduleLocal("Local().Every", lc.l.deadline(period), int64(period), missed, false, fn)
 }
 
+// Stop is t.Stop() for the loop goroutine: it prevents the timer from
+// firing and reports whether that call prevented a call of its callback,
+// exactly as Timer.Stop does, and a stale handle is as safe as there.
+// Unlike Timer.Stop, which sends the loop a message (a push into the inbox,
+// applied at the loop's next iteration), it takes the timer out of the
+// store and recycles its node at once, so stopping many timers costs no
+// inbox traffic. (A timer that another goroutine scheduled and the loop has
+// not received yet is still stopped with a message.) Loop goroutine only:
+// it panics when no goroutine runs the loop, like every Local method. A
+// handle of another Loop's timer is stopped through Timer.Stop. O(1)
+// amortised with either timer store; no allocation.
+func (lc *Local) Stop(t Timer) bool {
+	lc.check("Stop")
+	n := t.n
+	if n == nil {
+		return false
+	}
+	l := lc.l
+	p := &n.Value
+	if p.loop != l {
+		return t.Stop()
+	}
+	// The same decision as Timer.Stop (see the transition table in
+	// timer.go): one CAS on the state word decides the race with other
+	// goroutines' Stop and Reset, and with the loop's own fire, for this
+	// generation; once it has succeeded, every other handle operation on
+	// this generation fails.
+	//
+	// Where Timer.Stop moves to stStopped and sends opStop, for the loop to
+	// remove and recycle the node at its next iteration, we are the loop:
+	// we move straight to idle(g+1) and finish the node here. That is safe
+	// unless an opAdd message for this generation is still in the inbox:
+	// applying it would put the recycled node back into the store. A node
+	// in the store has had its opAdd applied; a node scheduled by the loop
+	// itself (shared false) never had one. (shared was written before the
+	// state word became pending in this generation, so our load of the
+	// state orders it before our read; only the loop recycles a node while
+	// it runs, so it cannot change under us.) Out of the store, such a node
+	// is a zero-delay timer in the ready queue, a periodic timer inside its
+	// own callback, or a resetting timer that fire let go; the new
+	// generation makes the ready queue (which compares Seq, which reuse
+	// zeroes), fire (whose CAS running -> pending compares the whole word)
+	// and any opReset or late message (which compare gen) leave the node
+	// alone from now on, even once a new timer reuses it.
+	var direct bool
+	for {
+		s := p.state.Load()
+		if s>>genShift != t.gen {
+			return false
+		}
+		switch s & statusMask {
+		case stPending, stResetting:
+		case stRunning:
+			if s&periodicBit == 0 {
+				return false
+			}
+		default:
+			return false
+		}
+		direct = n.InStore() || !p.shared
+		next := s&^statusMask | stStopped
+		if direct {
+			next = (t.gen + 1) << genShift // stIdle
+		}
+		if p.state.CompareAndSwap(s, next) {
+			break
+		}
+	}
+	if direct {
+		l.timers.Remove(n)
+		l.reuse(n)
+		return true
+	}
+	// A timer scheduled by another goroutine and not yet in the store: its
+	// opAdd message may still be ahead in the inbox. Send opStop behind it,
+	// as Timer.Stop does.
+	if m := (message{op: opStop, n: n, gen: t.gen}); !l.inbox.Push(m) {
+		l.pushLate(m)
+	}
+	return true
+}
+
 // scheduleLocal inserts a timer directly. Loop goroutine only.
 func (l *Loop) scheduleLocal(method string, when, period int64, missed MissedTick, immediate bool, fn func()) (Timer, error) {
 	if fn == nil {
@@ -95,6 +178,9 @@ func (l *Loop) scheduleLocal(method string, when, period int64, missed MissedTic
 		n = l.free[k-1]
 		l.free[k-1] = nil
 		l.free = l.free[:k-1]
+		if k-1 < l.freeLow {
+			l.freeLow = k - 1
+		}
 	} else {
 		n = l.pool.Get().(*timerNode)
 	}

@@ -97,7 +97,9 @@ type Loop struct {
 	inLoop  bool               // true while a goroutine owns the loop; read by Local to catch misuse
 	ready   queue.Ring[entry]  // callbacks and zero-delay timers, in order
 	timers  wheel.Store[timer] // pending timers, ordered by (When, Seq)
-	free    []*timerNode       // recycled nodes, reused by Local timers first
+	free    []*timerNode       // recycled nodes, reused by Local timers first (see trimFree)
+	freeLow int                // the fewest nodes free has held since trimFree last looked
+	freeOps int                // recycles onto a free list longer than maxFree since then
 	seq     uint64             // last Seq handed out; Seq 0 means "not scheduled"
 	pubWhen int64              // the deadline last published to expiry
 	counts  statsCounts        // the loop's own counters, published to stats
@@ -108,8 +110,9 @@ type Loop struct {
 	finished     bool // finish has run; release closes done
 }
 
-// maxFree bounds the loop's private free list of timer nodes; beyond it,
-// recycled nodes go to the shared pool.
+// maxFree is the length down to which trimFree gives the nodes of the
+// loop's private free list that it has not needed for a while to the shared
+// pool.
 const maxFree = 4096
 
 // entry is one element of the ready queue: a callback (n == nil), or a timer

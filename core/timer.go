@@ -27,13 +27,21 @@ import (
 //	resetting -> pending    L, applying a Reset message
 //	stopped   -> idle(g+1)  L, applying a Stop message: recycled
 //	pending, resetting -> idle(g+1)  L, cancelled by Close (or, periodic, by Shutdown)
+//	pending, resetting -> idle(g+1)  L, Local().Stop (true)
+//	running   -> idle(g+1)  L, Local().Stop of a periodic timer (true)
 //	resetting -> idle(g+1)  A, Reset that found the loop finished (see Reset)
+//
+// Local().Stop is Stop made by L itself: it goes straight to idle(g+1) and
+// takes the node out of the store at once (see there for when it may);
+// otherwise it is Timer.Stop's A transition to stopped.
 //
 // Every A transition is followed by a message to the loop (opStop or
 // opReset): through the inbox, or, once Close or Shutdown has closed it,
 // through the late box (late.go), which the loop reads until it finishes.
 // A node is recycled only by L, only once (the transition to idle(g+1)), and
-// only after it has left the timer store.
+// it is reused only after it has left the timer store. (Local().Stop makes
+// the transition just before it removes the node, with nothing in between
+// that could look at the node.)
 const (
 	stIdle = iota
 	stPending
@@ -88,7 +96,8 @@ type Timer struct {
 // whose future calls it cancels even from inside its own callback. It
 // reports false if the timer already fired, was already stopped, or was
 // cancelled by Close. Safe from any goroutine; O(1) here, and the loop
-// removes the timer from its store in O(log n) at its next iteration.
+// removes the timer from its store at its next iteration. From inside a
+// callback, Local().Stop is faster: it removes the timer at once.
 func (t Timer) Stop() bool {
 	if t.n == nil {
 		return false
@@ -204,17 +213,57 @@ func (l *Loop) newNode() *timerNode {
 // n must not be in the store.
 func (l *Loop) recycle(n *timerNode) {
 	p := &n.Value
-	gen := p.state.Load() >> genShift
+	p.state.Store((p.state.Load()>>genShift + 1) << genShift) // stIdle
+	l.reuse(n)
+}
+
+// reuse clears a node that is idle in a new generation and in no store, and
+// puts it on the free list or in the pool. No one else reads its fields: a
+// stale handle touches only the state word, and a new timer takes the node
+// from the free list or the pool only after this. Loop goroutine only.
+func (l *Loop) reuse(n *timerNode) {
+	p := &n.Value
 	p.fn = nil
 	p.period = 0
 	p.missed = TickSkip
 	n.Seq = 0
-	p.state.Store((gen + 1) << genShift) // stIdle
-	if !p.shared && len(l.free) < maxFree {
-		l.free = append(l.free, n)
+	if p.shared {
+		l.pool.Put(n)
 		return
 	}
-	l.pool.Put(n)
+	l.free = append(l.free, n)
+	if len(l.free) > maxFree {
+		l.trimFree()
+	}
+}
+
+// trimFree bounds the free list, called by reuse while it holds more than
+// maxFree nodes. Local timers take a new node only when the free list is
+// empty, so the list never holds more nodes than the most Local timers the
+// loop has had at once; keeping them all lets a loop that schedules and
+// cancels 10^5 timers at a time reuse every node, with no allocation and
+// no sync.Pool round trip. But the nodes a burst left behind should not be
+// kept forever: once a whole epoch (at least as many recycles as the list
+// holds) has passed without Local timers needing some of them (the list's
+// low-water mark, freeLow, stayed above maxFree), those are handed to the
+// pool, oldest first, where the garbage collector can reclaim them. O(1)
+// amortised: a trim copies at most the list, once per epoch. Loop goroutine
+// only.
+func (l *Loop) trimFree() {
+	l.freeOps++
+	if l.freeOps < len(l.free) {
+		return
+	}
+	if k := l.freeLow - maxFree; k > 0 {
+		for _, n := range l.free[:k] {
+			l.pool.Put(n)
+		}
+		m := copy(l.free, l.free[k:])
+		clear(l.free[m:])
+		l.free = l.free[:m]
+	}
+	l.freeOps = 0
+	l.freeLow = len(l.free)
 }
 
 // schedule is AfterFunc, At and Every from any goroutine: it sends the new

@@ -10,8 +10,9 @@ import (
 
 // Hotloop adapts github.com/hotloop/hotloop/core: Post is core.Loop.Post
 // (any goroutine), PostLocal is Local().Post (the loop goroutine's fast
-// path), AfterFunc is Local().AfterFunc, Stop is core.Timer.Stop and Wakeups
-// is Stats().Wakeups. The loop runs on its own goroutine via Run.
+// path), AfterFunc is Local().AfterFunc, Stop is Local().Stop (the workloads
+// stop timers from inside a loop callback, like AfterFunc) and Wakeups is
+// Stats().Wakeups. The loop runs on its own goroutine via Run.
 var Hotloop = Def[core.Timer]{
 	Name: "hotloop",
 	Doc:  "github.com/hotloop/hotloop/core (Local().Post / Local().AfterFunc from the loop, Post from outside)",
@@ -34,7 +35,7 @@ func (h *hotloop) AfterFunc(d time.Duration, fn func()) (core.Timer, error) {
 	return h.l.Local().AfterFunc(d, fn)
 }
 
-func (h *hotloop) Stop(t core.Timer) bool { return t.Stop() }
+func (h *hotloop) Stop(t core.Timer) bool { return h.l.Local().Stop(t) }
 
 func (h *hotloop) Wakeups() (uint64, bool) { return h.l.Stats().Wakeups, true }
 
