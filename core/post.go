@@ -20,7 +20,7 @@ func (l *Loop) Post(fn func()) error {
 	if fn == nil {
 		return badArg("Post", ErrNilFunc)
 	}
-	if !l.inbox.Push(message{op: opPost, fn: fn, when: l.postStampShared()}) {
+	if !l.inbox.Push(message{op: opPost, fn: fn}) {
 		return ErrClosed
 	}
 	l.wakeIfParked()
