@@ -169,8 +169,8 @@ func (q *Inbox[T]) SetStamp(every uint64, stamp func(*T)) {
 // SetMaxCap lets the ring grow, up to n values (rounded up to a power of
 // two, at most MaxInboxCapacity): when the consumer takes an overflow batch
 // of at least a quarter of the ring's capacity, it replaces the (then
-// empty) ring with one large enough for the ring and that batch together,
-// so that a producer that keeps outrunning the consumer stops paying for
+// empty) ring with one large enough for twice the ring and that batch, so
+// that a producer that keeps outrunning the consumer stops paying for
 // the overflow's lock and allocations. The ring never shrinks. n at or
 // below the current capacity turns growth off (the default). SetMaxCap must
 // be called before the first Push.
@@ -323,23 +323,30 @@ func (q *Inbox[T]) takeOverflow(h uint64) bool {
 	if q.tail.Load()&^closedFlag != h|overflowFlag {
 		return false
 	}
+	// A larger ring, if the overflow shows the ring too small, is made
+	// before taking mu (producers go on appending to the overflow
+	// meanwhile), with its pages touched, so that neither producers waiting
+	// on mu nor the producers' first lap over it pay for that.
+	larger := q.largerRing(int(q.pending.Load()))
 	q.mu.Lock()
 	q.batch, q.overflow = q.overflow, q.batch[:0]
 	q.next = 0
 	closed := q.tail.Load() & closedFlag
-	if closed == 0 {
-		q.grow()
+	if larger != nil && closed == 0 {
+		q.ring.Store(larger) // before the flag is cleared: see largerRing
 	}
 	q.tail.Store(h | closed) // clear the overflow flag, keep closed; tail has not moved while it was set, and Close takes mu
 	q.mu.Unlock()
 	return len(q.batch) > 0 // always, while invariant I1 holds
 }
 
-// grow replaces the ring with a larger one if the overflow batch just taken
-// shows that it was too small and SetMaxCap allows it. Consumer only, from
-// takeOverflow: under mu, with the overflow flag set and head at the
-// frozen tail, so the ring is empty and no position can be reserved until
-// the flag is cleared.
+// largerRing returns a new ring to replace the current one, given an
+// overflow of n values, or nil if the ring is large enough or SetMaxCap
+// does not allow more: it grows when n is at least a quarter of the
+// capacity, to hold twice the ring and the overflow. Consumer only, from
+// takeOverflow, which installs the ring under mu, with the overflow flag
+// set and head at the frozen tail, so the ring is empty and no position can
+// be reserved until the flag is cleared.
 //
 // A producer may have loaded the old ring, and even the tail value that the
 // clearing store will write again (it read tail before the flag was set).
@@ -351,16 +358,21 @@ func (q *Inbox[T]) takeOverflow(h uint64) bool {
 // ring; a CAS that succeeded before the flag was set reserved a position
 // below the frozen tail, which the consumer popped from the old ring before
 // it could grow it.
-func (q *Inbox[T]) grow() {
-	r := q.ring.Load()
-	c := len(r.slots)
-	if c >= q.maxCap || 4*len(q.batch) < c {
-		return
+func (q *Inbox[T]) largerRing(n int) *ring[T] {
+	old := len(q.ring.Load().slots)
+	if old >= q.maxCap || 4*n < old {
+		return nil
 	}
-	for c < 2*(len(r.slots)+len(q.batch)) && c < q.maxCap {
-		c <<= 1 // room for the ring and the batch, twice: bursts grow
+	c := old
+	for c < 2*(old+n) && c < q.maxCap {
+		c <<= 1
 	}
-	q.ring.Store(&ring[T]{mask: uint64(c - 1), slots: make([]slot[T], c)})
+	slots := make([]slot[T], c)
+	var zero T
+	for i := range slots {
+		slots[i].val = zero // fault the pages in now, not on the producers' first lap
+	}
+	return &ring[T]{mask: uint64(c - 1), slots: slots}
 }
 
 // Drain pops up to max values in FIFO order, as max calls of Pop would,
