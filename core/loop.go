@@ -169,7 +169,7 @@ func New(opts ...Option) *Loop {
 		pubWhen: cache.None,
 	}
 	l.local.l = l
-	l.inbox.SetMaxCap(inboxGrowth * cfg.inboxSize)
+	l.inbox.SetMaxCap(min(cfg.inboxSize, queue.MaxInboxCapacity/inboxGrowth) * inboxGrowth) // no int overflow on 32-bit
 	l.handleFn = l.handle
 	if cfg.obs.lagEvery != 0 {
 		l.inbox.SetStamp(cfg.obs.lagEvery, l.stampPost) // post-lag sampling (observe.go)

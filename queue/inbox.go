@@ -327,7 +327,7 @@ func (q *Inbox[T]) takeOverflow(h uint64) bool {
 	// before taking mu (producers go on appending to the overflow
 	// meanwhile), with its pages touched, so that neither producers waiting
 	// on mu nor the producers' first lap over it pay for that.
-	larger := q.largerRing(int(q.pending.Load()))
+	larger := q.largerRing(h, int(q.pending.Load()))
 	q.mu.Lock()
 	q.batch, q.overflow = q.overflow, q.batch[:0]
 	q.next = 0
@@ -343,7 +343,11 @@ func (q *Inbox[T]) takeOverflow(h uint64) bool {
 // largerRing returns a new ring to replace the current one, given an
 // overflow of n values, or nil if the ring is large enough or SetMaxCap
 // does not allow more: it grows when n is at least a quarter of the
-// capacity, to hold twice the ring and the overflow. Consumer only, from
+// capacity, to hold twice the ring and the overflow. Its first lap holds
+// positions h to h+cap-1; each slot is marked as holding the position one
+// lap earlier, so that no mark in it can read as published before a
+// producer writes one (a zero mark would, for position 2^k-1 with 2^k the
+// range of a uintptr). Consumer only, from
 // takeOverflow, which installs the ring under mu, with the overflow flag
 // set and head at the frozen tail, so the ring is empty and no position can
 // be reserved until the flag is cleared.
@@ -358,7 +362,7 @@ func (q *Inbox[T]) takeOverflow(h uint64) bool {
 // ring; a CAS that succeeded before the flag was set reserved a position
 // below the frozen tail, which the consumer popped from the old ring before
 // it could grow it.
-func (q *Inbox[T]) largerRing(n int) *ring[T] {
+func (q *Inbox[T]) largerRing(h uint64, n int) *ring[T] {
 	old := len(q.ring.Load().slots)
 	if old >= q.maxCap || 4*n < old {
 		return nil
@@ -367,12 +371,13 @@ func (q *Inbox[T]) largerRing(n int) *ring[T] {
 	for c < 2*(old+n) && c < q.maxCap {
 		c <<= 1
 	}
-	slots := make([]slot[T], c)
-	var zero T
-	for i := range slots {
-		slots[i].val = zero // fault the pages in now, not on the producers' first lap
+	r := &ring[T]{mask: uint64(c - 1), slots: make([]slot[T], c)}
+	for p := h; p < h+uint64(c); p++ {
+		// This also faults the pages in now, not on the producers' first
+		// lap. The ring is not shared yet: the stores order nothing.
+		r.slots[p&r.mask].seq.Store(uintptr(p + 1 - uint64(c)))
 	}
-	return &ring[T]{mask: uint64(c - 1), slots: slots}
+	return r
 }
 
 // Drain pops up to max values in FIFO order, as max calls of Pop would,
