@@ -32,6 +32,30 @@ func BenchmarkLocalPost(b *testing.B) {
 	})
 }
 
+// BenchmarkLocalPostBurst: W1's shape: one callback posts k callbacks from
+// the loop (each increments a counter), then the loop runs them in
+// batches. ns per callback.
+func BenchmarkLocalPostBurst(b *testing.B) {
+	for _, k := range []int{1024, 50000} {
+		b.Run("k="+itoa(k), func(b *testing.B) {
+			benchOnLoop(b, func(b *testing.B, l *Loop) {
+				lc := l.Local()
+				count := 0
+				inc := func() { count++ }
+				b.ReportAllocs()
+				for i := 0; i < b.N; i += k {
+					for j := 0; j < k; j++ {
+						lc.Post(inc)
+					}
+					for l.ready.Len() > 0 {
+						l.runReady(l.cfg.batch)
+					}
+				}
+			})
+		})
+	}
+}
+
 // BenchmarkPost: posts from P other goroutines to a running loop, ns per
 // callback run (W1x's unit).
 func BenchmarkPost(b *testing.B) {

@@ -70,7 +70,10 @@
 // The loop parks like this: it publishes the expiry cache, stores
 // parked=true, then asks the inbox whether anything was pushed; if so it
 // stores parked=false and goes round again; otherwise it blocks on its wake
-// channel and on a timer set to the published deadline.
+// channel and on a timer set to the published deadline. (Before the store
+// it takes an early look at the inbox and goes round at once if something
+// is there, and it reads the clock only when a timer is pending: both only
+// save work, the check after the store is the one that counts.)
 //
 // A producer pushes its message (an atomic read-modify-write on the inbox's
 // tail), then loads parked; if it is set and the producer must wake the

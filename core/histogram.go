@@ -52,8 +52,9 @@ func histUpper(i int) int64 {
 // (record, flush); any goroutine reads it (snapshot). Each bucket is its own
 // atomic, so a snapshot taken while the loop records may be off by the
 // values being recorded, never torn within a counter. The sum and the
-// maximum are kept privately by the loop and published by flush, once per
-// iteration, so that record costs one atomic add.
+// maximum are kept privately by the loop and published by flush (with the
+// Stats counters: every statsEvery iterations and before each park), so
+// that record costs one atomic add.
 type histogram struct {
 	counts [histBuckets]atomic.Uint64
 
@@ -110,10 +111,10 @@ func (h *histogram) snapshot(dst *Histogram) {
 // two, up to 2^40; larger values share the last bucket). It takes no
 // allocation to record or to copy. Its zero value is an empty histogram.
 //
-// In a snapshot of a running loop, Sum and Max are those the loop
-// published at the end of its last iteration; a value recorded since then
-// is in Count and the buckets, and raises Max to at least its bucket's
-// lower bound.
+// In a snapshot of a running loop, Sum and Max are those the loop last
+// published (before it parked, or within its last 64 iterations while
+// busy); a value recorded since then is in Count and the buckets, and
+// raises Max to at least its bucket's lower bound.
 type Histogram struct {
 	counts [histBuckets]uint64
 	count  uint64

@@ -63,8 +63,8 @@ func (l *Loop) handleLate() {
 	b.msgs = nil
 	b.n.Store(0)
 	b.mu.Unlock()
-	for _, m := range msgs {
-		l.handle(m)
+	for i := range msgs {
+		l.handle(&msgs[i])
 	}
 }
 

@@ -23,8 +23,15 @@ type Local struct {
 // methods are for the loop goroutine only.
 func (l *Loop) Local() *Local { return &l.local }
 
-// check panics if the caller may not use the fast path.
+// check panics if the caller may not use the fast path. Inlined: two
+// loads and a branch unless something is wrong or WithDebug is on.
 func (lc *Local) check(method string) {
+	if l := lc.l; l.cfg.debug || !l.inLoop {
+		lc.checkSlow(method)
+	}
+}
+
+func (lc *Local) checkSlow(method string) {
 	l := lc.l
 	if l.cfg.debug && l.runner.Load() != goid() {
 		panic("hotloop: Local()." + method + " called from a goroutine other than the loop's; use Loop." + method)

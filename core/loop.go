@@ -88,23 +88,29 @@ type Loop struct {
 	// loop puts nodes back into it when its own free list is full.
 	pool sync.Pool
 
-	// published counters, written by the loop once per iteration, read by
-	// Stats from any goroutine.
+	// handleFn is l.handle, bound once in New so that drain does not
+	// allocate a method value per call. Immutable.
+	handleFn func(*message)
+
+	// published counters, written by the loop every statsEvery iterations,
+	// before each park and when it lets go; read by Stats from any
+	// goroutine.
 	stats statsAtomics
 
 	// --- owned by the loop goroutine (the goroutine holding running) ---
 
-	inLoop  bool               // true while a goroutine owns the loop; read by Local to catch misuse
-	ready   queue.Ring[entry]  // callbacks and zero-delay timers, in order
-	timers  wheel.Store[timer] // pending timers, ordered by (When, Seq)
-	free    []*timerNode       // recycled nodes, reused by Local timers first (see trimFree)
-	freeLow int                // the fewest nodes free has held since trimFree last looked
-	freeOps int                // recycles onto a free list longer than maxFree since then
-	seq     uint64             // last Seq handed out; Seq 0 means "not scheduled"
-	pubWhen int64              // the deadline last published to expiry
-	counts  statsCounts        // the loop's own counters, published to stats
-	health  health             // lag histograms, busy and idle time (health.go)
-	local   Local              // the view returned by Local
+	inLoop   bool               // true while a goroutine owns the loop; read by Local to catch misuse
+	ready    queue.Ring[entry]  // callbacks and zero-delay timers, in order
+	timers   wheel.Store[timer] // pending timers, ordered by (When, Seq)
+	free     []*timerNode       // recycled nodes, reused by Local timers first (see trimFree)
+	freeLow  int                // the fewest nodes free has held since trimFree last looked
+	freeOps  int                // recycles onto a free list longer than maxFree since then
+	seq      uint64             // last Seq handed out; Seq 0 means "not scheduled"
+	pubWhen  int64              // the deadline last published to expiry
+	counts   statsCounts        // the loop's own counters, published to stats
+	sincePub int                // iterations since the counters were last published
+	health   health             // lag histograms, busy and idle time (health.go)
+	local    Local              // the view returned by Local
 
 	shutdownSeen bool // Shutdown's periodic timers have been stopped
 	finished     bool // finish has run; release closes done
@@ -166,6 +172,11 @@ func New(opts ...Option) *Loop {
 		pubWhen: cache.None,
 	}
 	l.local.l = l
+	l.inbox.SetMaxCap(min(cfg.inboxSize, queue.MaxInboxCapacity/inboxGrowth) * inboxGrowth) // no int overflow on 32-bit
+	l.handleFn = l.handle
+	if cfg.obs.lagEvery != 0 {
+		l.inbox.SetStamp(cfg.obs.lagEvery, l.stampPost) // post-lag sampling (observe.go)
+	}
 	l.parker = newChanParker(l) // made in New, so that a Loop made in a synctest bubble parks durably in it
 	if cfg.precise {
 		l.parker = newPreciseParker(l) // WithPrecise: the futex parker on Linux

@@ -2,7 +2,6 @@ package core
 
 import (
 	"math"
-	"math/rand/v2"
 	"reflect"
 	"runtime"
 	"time"
@@ -16,8 +15,7 @@ type obsConfig struct {
 	clock *FakeClock // WithClock
 
 	// Post-lag sampling (WithLagSampling): every lagEvery-th post is
-	// timestamped. lagMask = lagEvery-1 for the random choice made by Post
-	// from other goroutines; lagEvery == 0 turns sampling off.
+	// timestamped; lagEvery == 0 turns sampling off. lagMask = lagEvery-1.
 	lagEvery uint64
 	lagMask  uint32
 
@@ -44,10 +42,11 @@ func WithClock(c *FakeClock) Option {
 // histogram of [Loop.Health]: one post in n (default 1024), n rounded up to a
 // power of two, capped at 2^31. n = 1 times every post; n <= 0 turns
 // post-lag measurement off. Local().Post counts posts exactly; Post from
-// other goroutines picks one in n at random, so that producers share no
-// counter. A sampled post costs two clock reads; an unsampled one a counter
-// or a random number and a branch. Timer lag is always measured: it needs
-// no extra clock read.
+// other goroutines stamps the post that lands on every n-th inbox position
+// (the inbox hands out positions anyway), so that producers share no
+// counter and draw no random number. A sampled post costs two clock reads;
+// an unsampled one a counter or a mask and a branch. Timer lag is always
+// measured: it needs no extra clock read.
 func WithLagSampling(n int) Option {
 	return func(cfg *config) {
 		if n <= 0 {
@@ -134,15 +133,15 @@ func (l *Loop) postStampSlow() uint64 {
 	return uint64(l.now()) + 1
 }
 
-// postStampShared returns the message stamp of a Post from any goroutine:
-// 0, or with probability 1/lagEvery, 1 + the loop clock. rand.Uint32 reads
-// the runtime's per-thread generator: producers share nothing.
-func (l *Loop) postStampShared() int64 {
-	c := &l.cfg.obs
-	if c.lagEvery == 0 || rand.Uint32()&c.lagMask != 0 {
-		return 0
+// stampPost is the inbox's stamp (queue.Inbox.SetStamp): it timestamps a
+// Post's message with 1 + the loop clock, for one inbox position in
+// lagEvery. Other messages (timers) carry their deadline in when and are
+// left alone, so that position goes unsampled. Runs on the posting
+// goroutine, before the message is published.
+func (l *Loop) stampPost(m *message) {
+	if m.op == opPost {
+		m.when = l.now() + 1
 	}
-	return l.now() + 1
 }
 
 // postLag records the lag of a sampled post. Loop goroutine only.

@@ -22,6 +22,10 @@ type config struct {
 	store        TimerStore // WithTimerStore: the heap (default) or the timing wheel
 }
 
+// inboxGrowth is how many times its initial size the inbox may grow to
+// (queue.Inbox.SetMaxCap): 4096 messages grow to at most 131072, about 6 MB.
+const inboxGrowth = 32
+
 func defaultConfig() config {
 	return config{
 		batch:        1024,
@@ -64,11 +68,13 @@ func WithBatch(n int) Option {
 	}
 }
 
-// WithInboxSize sets the capacity of the lock-free inbox that other
+// WithInboxSize sets the initial capacity of the lock-free inbox that other
 // goroutines post into (default 4096, rounded up to a power of two). When it
-// is full, posts still succeed through a slower locked overflow list.
-// Values below 2 are treated as 2, values above queue.MaxInboxCapacity as
-// queue.MaxInboxCapacity.
+// is full, posts still succeed through a slower locked overflow list; when
+// the loop takes a large overflow, it grows the inbox (up to 32 times this
+// size, never shrinking) so that sustained bursts stay on the lock-free
+// path. Values below 2 are treated as 2, values above
+// queue.MaxInboxCapacity as queue.MaxInboxCapacity.
 func WithInboxSize(n int) Option {
 	return func(c *config) {
 		n = min(max(n, 2), queue.MaxInboxCapacity)

@@ -73,12 +73,31 @@ func (p *chanParker) block(deadline int64, timed bool, done <-chan struct{}) boo
 
 // park blocks until a waker kicks, the published deadline passes, or done
 // is closed, following the park protocol of the package doc. Owner only.
+//
+// Who writes what: parked is stored true here by the loop and swapped back
+// to false by unpark (the loop) or by the one waker that wins the swap in
+// wakeIfParked; the inbox's tail is advanced by producers (a CAS per push)
+// and its head by the loop (Drain); the expiry cache is written by the
+// loop (publish). All are sequentially consistent atomics: the loop's store
+// of parked precedes its load of tail in Empty, and a producer's CAS on
+// tail precedes its load of parked, so one of the two sees the other.
 func (l *Loop) park(done <-chan struct{}) {
+	if !l.inbox.Empty() {
+		// Posted since the drain: go round again. This early look is only
+		// a shortcut (it spares the store, the clock read and the swap
+		// back); the check after the store below is what the protocol
+		// relies on.
+		return
+	}
 	l.parked.Store(true)
 	// After the store: anything pushed from now on sees parked=true and
 	// wakes us; anything pushed before is visible to Empty.
-	now := l.now()
-	d, timed := l.expiry.SleepFor(now) // the design note's sleep computation, lock-free
+	var now, d int64
+	timed := l.expiry.HasTimers()
+	if timed {
+		now = l.now()                     // the clock only when a deadline needs it
+		d, timed = l.expiry.SleepFor(now) // the design note's sleep computation, lock-free
+	}
 	c := l.control.Load()
 	if !l.inbox.Empty() || l.late.n.Load() != 0 || c&(ctlStop|ctlClose) != 0 || (timed && d == 0) ||
 		(c&ctlShutdown != 0 && l.timers.Len() == 0) { // Shutdown is complete: finish at the top of the loop

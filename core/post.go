@@ -13,14 +13,16 @@ import (
 // error wrapping ErrNilFunc for a nil fn. A nil error means fn will run
 // exactly once. Posting before Run is allowed: fn runs when the loop starts.
 //
-// Cost: one compare-and-swap on the inbox and one atomic load; a parked loop
-// is also woken. No allocation while the inbox has room. From inside a
-// callback, Local().Post is cheaper.
+// Cost: one compare-and-swap and one atomic store on the inbox, and one
+// atomic load; a parked loop is also woken. No allocation while the inbox
+// has room; when it is full, Post takes a slower locked path, and the loop
+// then grows the inbox (see WithInboxSize). From inside a callback,
+// Local().Post is cheaper.
 func (l *Loop) Post(fn func()) error {
 	if fn == nil {
 		return badArg("Post", ErrNilFunc)
 	}
-	if !l.inbox.Push(message{op: opPost, fn: fn, when: l.postStampShared()}) {
+	if !l.inbox.Push(message{op: opPost, fn: fn}) {
 		return ErrClosed
 	}
 	l.wakeIfParked()

@@ -138,17 +138,12 @@ func (l *Loop) iterate() {
 // drain moves up to max messages from the inbox into the ready queue and
 // the timer store. Owner only.
 func (l *Loop) drain(max int) {
-	for i := 0; i < max; i++ {
-		m, ok := l.inbox.Pop()
-		if !ok {
-			return
-		}
-		l.handle(m)
-	}
+	l.inbox.Drain(max, l.handleFn)
 }
 
-// handle applies one message. Owner only.
-func (l *Loop) handle(m message) {
+// handle applies one message. It must not panic (the inbox's Drain relies
+// on it) and it runs no user code. Owner only.
+func (l *Loop) handle(m *message) {
 	switch m.op {
 	case opPost:
 		l.ready.PushBack(entry{fn: m.fn, seq: uint64(m.when)}) // when: the post's sampling stamp, or 0
@@ -198,25 +193,57 @@ func (l *Loop) handle(m message) {
 
 // runReady runs up to max entries of the ready queue. Owner only.
 func (l *Loop) runReady(max int) {
-	for i := 0; i < max; i++ {
-		e, ok := l.ready.PopFront()
-		if !ok {
+	for max > 0 {
+		n, panicked := l.runSome(max)
+		if !panicked {
 			return
 		}
+		max -= n // a callback panicked: go on after it
+	}
+}
+
+// runSome runs up to max entries of the ready queue under one deferred
+// recover, rather than one per callback. It returns how many entries it
+// took, counting a panicking callback, and whether a callback panicked (then
+// it stopped after that callback, which the panic handler has seen, and
+// the caller goes on). Owner only.
+func (l *Loop) runSome(max int) (n int, panicked bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			// The callback's frame is still on the stack: the handler's
+			// debug.Stack shows it, as with call.
+			l.counts.panics++
+			l.counts.callbacks++
+			panicked = true
+			l.cfg.panicHandler(v)
+		}
+	}()
+	timed := l.cfg.obs.slowHook != nil
+	for n < max {
+		e, ok := l.ready.PopFront()
+		if !ok {
+			return n, false
+		}
+		n++
 		if e.n == nil {
 			if e.seq != 0 {
 				l.postLag(e.seq)
 			}
-			l.call(e.fn)
+			if timed {
+				l.call(e.fn) // WithSlowCallback: timed one by one
+			} else {
+				e.fn()
+			}
 			l.counts.callbacks++
 			continue
 		}
 		// A zero-delay timer: fire it unless it was stopped, reset or
-		// recycled since it was queued.
+		// recycled since it was queued. (fire recovers its own panics.)
 		if e.n.Seq == e.seq && !e.n.InStore() {
 			l.fire(e.n, l.now())
 		}
 	}
+	return n, false
 }
 
 // fireDue fires up to max timers whose deadline has passed. Owner only.
@@ -289,7 +316,8 @@ func (l *Loop) call(fn func()) {
 }
 
 // publish stores the earliest deadline into the expiry cache if it changed,
-// and the counters. Owner only.
+// and, every statsEvery iterations, the counters (park and release publish
+// them too). Owner only.
 func (l *Loop) publish() {
 	when, ok := l.timers.Next()
 	if !ok {
@@ -299,7 +327,9 @@ func (l *Loop) publish() {
 		l.pubWhen = when
 		l.expiry.Publish(when, ok)
 	}
-	l.publishStats()
+	if l.sincePub++; l.sincePub >= statsEvery {
+		l.publishStats()
+	}
 }
 
 // drainAll empties the inbox completely, waiting out producers that have
@@ -312,6 +342,6 @@ func (l *Loop) drainAll() {
 			runtime.Gosched()
 			continue
 		}
-		l.handle(m)
+		l.handle(&m)
 	}
 }

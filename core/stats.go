@@ -29,10 +29,17 @@ type statsAtomics struct {
 	pending                                                                atomic.Int64
 }
 
+// statsEvery is how many iterations of a busy loop share one publication
+// of the counters and the histograms' sums: each publication costs several
+// atomic stores, as much as a short iteration itself. The loop also
+// publishes before each park and when it lets go of the loop.
+const statsEvery = 64
+
 // publishStats copies the loop's counters to the atomics Stats reads. It
 // stores only what changed, so an idle iteration costs a few compares.
 // Owner only.
 func (l *Loop) publishStats() {
+	l.sincePub = 0
 	c, a := &l.counts, &l.stats
 	set := func(dst *atomic.Uint64, v uint64) {
 		if dst.Load() != v {
@@ -52,8 +59,9 @@ func (l *Loop) publishStats() {
 	l.health.flush() // the histograms' sums and maxima (observe.go)
 }
 
-// Stats returns the loop's counters as the loop last published them (once
-// per iteration and before each park). Safe from any goroutine.
+// Stats returns the loop's counters as the loop last published them: before
+// each park, when Run returns, and every 64 iterations while the loop is
+// busy. Safe from any goroutine.
 func (l *Loop) Stats() Stats {
 	a := &l.stats
 	return Stats{

@@ -5,25 +5,35 @@
 //
 // # Inbox design
 //
-// An Inbox is a bounded ring of 2^k slots plus an unbounded overflow slice.
-// The ring is Dmitry Vyukov's bounded MPMC queue specialised to a single
-// consumer. Every slot carries a sequence number; for the slot that position
-// p maps to (p & mask), the sequence says what state position p is in:
+// An Inbox is a ring of 2^k slots plus an unbounded overflow slice. The
+// ring follows Dmitry Vyukov's bounded MPMC queue specialised to a single
+// consumer, except that the consumer hands slots back by advancing one
+// word, head, rather than by writing every slot. Position p lives in slot
+// p & mask. Every slot carries a publication mark, seq, written only by
+// producers:
 //
-//	seq == p          free: a producer may reserve position p
 //	seq == p+1        published: position p holds a value for the consumer
-//	seq == p+cap      consumed: the slot is free for position p+cap
-//	seq <  p          still in use by position p-cap: the ring is full
+//	anything else     not published (never written, or a mark of an
+//	                  earlier lap, p-k*cap+1, whose value is gone)
 //
-// A producer loads tail, checks the slot's sequence, reserves the position
-// with a compare-and-swap of tail from p to p+1, writes the value into the
-// slot and finally publishes it by storing seq = p+1. The consumer owns head;
-// it loads the sequence of the slot at head, and if it equals head+1 it
-// takes the value, zeroes the slot (so the garbage collector can free what
-// the value pointed to) and releases the slot for the next lap by storing
-// seq = head+cap. The atomic store of seq is what orders the plain write
-// (producer) or plain clear (consumer) of the slot's value before the other
-// side's access: it is the only happens-before edge the ring path needs.
+// Position p is free for a producer once head > p-cap, that is once the
+// consumer has popped position p-cap, the slot's previous occupant.
+//
+// A producer loads head, then tail (so that head <= tail), and if
+// tail-head < cap reserves position p = tail with a compare-and-swap of tail
+// from p to p+1; it then writes the value into the slot and publishes it by
+// storing seq = p+1. The consumer owns head; it loads the mark of the slot
+// at head, and if it equals head+1 it takes the value, zeroes the slot (so
+// the garbage collector can free what the value pointed to) and stores
+// head+1 — Pop after every value, Drain once after a run of values, which
+// saves an atomic store per value. Two happens-before edges make the plain
+// accesses to a slot's value safe: the producer's store of seq = p+1 before
+// the consumer's load of it orders the write of the value before its read;
+// and the consumer's store of head > p-cap, loaded by the producer before
+// its reservation, orders the consumer's clearing of the slot's previous
+// value before the producer's write. A head loaded late only makes the
+// ring look fuller than it is, which is safe: Push looks twice before it
+// takes the slow path.
 //
 // # Overflow
 //
@@ -40,6 +50,20 @@
 // frozen tail position, that is, once every ring position reserved before
 // the flag was set has been consumed; and it delivers the whole batch before
 // it looks at the ring again.
+//
+// Growth. With [Inbox.SetMaxCap], the consumer, when it takes an overflow
+// batch of at least a quarter of the ring's capacity, installs a larger
+// ring (Inbox.ring, an atomic pointer) in the same critical section, before
+// it clears the flag. At that moment the ring is empty (head has reached the
+// frozen tail) and no position can be reserved (the flag is set), so
+// nothing needs moving. Producers use the ring they loaded before their
+// reservation only to check for room (an older ring is smaller, which only
+// errs towards full), and load the ring again after the reservation CAS to
+// write the value: a CAS that succeeds on the cleared tail follows the
+// consumer's store of that tail, hence its store of the new ring; a CAS
+// that succeeded before the flag was set reserved a position below the
+// frozen tail, which the consumer popped from the old ring before growing
+// it. So every value is written into the ring the consumer reads it from.
 //
 // Invariants: (I1) a value is appended to the overflow only under mu and
 // only while the flag is set (the appender sets it if needed), so the

@@ -27,10 +27,12 @@ const flags = overflowFlag | closedFlag
 
 // slot is one cell of the Inbox ring.
 type slot[T any] struct {
-	// seq is the slot's sequence number (see the package comment for its
-	// states). Written by the producer that reserved the slot (publish,
-	// seq = pos+1) and by the consumer (release, seq = pos+cap); read by
-	// both. Its atomic store/load pairs order the plain accesses to val.
+	// seq is the slot's publication mark: pos+1 once the producer that
+	// reserved position pos has written val (see the package comment).
+	// Written only by producers (publish); read only by the consumer. Its
+	// atomic store/load pair orders the producer's plain write of val
+	// before the consumer's read. (The consumer's release of the slot is
+	// ordered by Inbox.head, not by seq.)
 	//
 	// It is a uintptr rather than a uint64 so that it is naturally aligned
 	// inside a []slot[T] on 32-bit platforms; positions are compared modulo
@@ -39,37 +41,52 @@ type slot[T any] struct {
 
 	// val is written (plain) by the producer that owns the reservation
 	// before it stores seq; read and zeroed (plain) by the consumer after it
-	// loads seq == pos+1 and before it stores seq = pos+cap.
+	// loads seq == pos+1 and before it stores head = pos+1, which is what a
+	// producer of position pos+cap loads before it writes val again.
 	val T
+}
+
+// ring is an Inbox's array of slots: len(slots) is a power of two and mask
+// is len(slots)-1. A ring is never resized in place; growing the inbox
+// installs a new one.
+type ring[T any] struct {
+	mask  uint64
+	slots []slot[T]
 }
 
 // Inbox is a lock-free multi-producer single-consumer FIFO of T.
 //
-// It is a bounded ring of slots with per-slot sequence numbers (Dmitry
-// Vyukov's bounded MPMC design, specialised to one consumer), backed by an
-// unbounded overflow slice used only when the ring is full. Any goroutine may
-// call [Inbox.Push], [Inbox.Len] and [Inbox.Cap]; only the single consumer
-// goroutine may call [Inbox.Pop] and [Inbox.Empty]. See the package comment
-// for the protocol and the argument that each producer's values are popped
-// in the order it pushed them.
+// It is a ring of slots with per-slot publication marks (after Dmitry
+// Vyukov's bounded MPMC queue, specialised to one consumer, which releases
+// slots by advancing head rather than slot by slot), backed by an unbounded
+// overflow slice used only when the ring is full; with [Inbox.SetMaxCap]
+// the consumer grows the ring when it overflows. Any goroutine may call
+// [Inbox.Push], [Inbox.Len] and [Inbox.Cap]; only the single consumer
+// goroutine may call [Inbox.Pop], [Inbox.Drain] and [Inbox.Empty]. See the
+// package comment for the protocol and the argument that each producer's
+// values are popped in the order it pushed them.
 //
 // An Inbox must be created with [NewInbox] and must not be copied.
 type Inbox[T any] struct {
 	_ cpu.CacheLinePad
 
-	// tail is the next position to reserve (low 63 bits) plus overflowFlag.
-	// Producers CAS it to reserve a position (flag clear) or to set the
-	// flag (slow path, under mu). The consumer loads it when the ring looks
-	// empty, and stores it to clear the flag (under mu; no producer writes
-	// tail while the flag is set, so a store cannot lose an update). It is
+	// tail is the next position to reserve (low 62 bits) plus overflowFlag
+	// and closedFlag. Producers CAS it to reserve a position (flag clear) or
+	// to set the flag (slow path, under mu). The consumer loads it when the
+	// ring looks empty, and stores it to clear the flag (under mu; no
+	// producer writes tail while the flag is set, so a store cannot lose an
+	// update). It is
 	// on its own cache line because every producer writes it.
 	tail atomic.Uint64
 
 	_ cpu.CacheLinePad
 
 	// head is the next position the consumer will pop. Written only by the
-	// consumer; atomic only so that Len may read it from any goroutine.
-	// It orders nothing: slot hand-off is ordered by slot.seq.
+	// consumer, once per Pop, after it has read and zeroed the slot; loaded
+	// by producers before they reserve a position (position p may be
+	// reserved once head > p-cap: the slot's previous value is gone) and by
+	// Len. Its store/load pair orders the consumer's zeroing of a slot
+	// before the next lap's producer writes it.
 	head atomic.Uint64
 
 	// batch is the overflow slice the consumer took from the producers, and
@@ -80,11 +97,17 @@ type Inbox[T any] struct {
 
 	_ cpu.CacheLinePad
 
-	// mask is len(slots)-1 and slots is the ring. Both are set by NewInbox
-	// and read-only afterwards (read by everyone), so they sit on a line of
-	// their own that neither tail nor head writes invalidate.
-	mask  uint64
-	slots []slot[T]
+	// ring is the current array of slots. Set by NewInbox; replaced only by
+	// the consumer when it grows the ring (grow, under mu, while the
+	// overflow flag is set and the ring is empty); loaded by everyone. It
+	// sits on a line of its own that neither tail nor head writes
+	// invalidate. See grow for why a producer writes into the ring it
+	// loads after its reservation.
+	ring atomic.Pointer[ring[T]]
+
+	// maxCap is the largest capacity grow may reach (SetMaxCap); the
+	// ring's own capacity if it may not grow. Set before any Push.
+	maxCap int
 
 	// mu guards overflow and the setting/clearing of overflowFlag on the
 	// slow path. Producers lock it only when the ring is full or the flag is
@@ -94,6 +117,15 @@ type Inbox[T any] struct {
 	// overflow holds values pushed while the flag was set, in Push order.
 	// Appended by producers, swapped out by the consumer; both under mu.
 	overflow []T
+
+	// stamp, if not nil, is called by Push on the value it stores at every
+	// ring position p with p&stampMask == stampMask, before publishing it,
+	// and on every (stampMask+1)-th overflow value (counted by ovfSeq, under
+	// mu): the last of each group, so a long period samples nothing early.
+	// Set by SetStamp before any Push; read-only afterwards.
+	stamp     func(*T)
+	stampMask uint64
+	ovfSeq    uint64
 
 	// pending is the number of values in overflow plus the undelivered part
 	// of batch. Incremented by producers (under mu), decremented by the
@@ -114,14 +146,41 @@ func NewInbox[T any](capacity int) *Inbox[T] {
 	for n < capacity {
 		n <<= 1
 	}
-	q := &Inbox[T]{
-		mask:  uint64(n - 1),
-		slots: make([]slot[T], n),
+	q := &Inbox[T]{maxCap: n}
+	q.ring.Store(&ring[T]{mask: uint64(n - 1), slots: make([]slot[T], n)})
+	return q // every seq is 0: no position is published (position p publishes p+1 >= 1)
+}
+
+// SetStamp makes Push call stamp on one value in every n (n = every,
+// rounded up to a power of two), in place, after Push has stored it and
+// before the consumer can see it: on the value at every n-th ring position,
+// and on every n-th value that takes the overflow. It picks values by the
+// position they reserved, so producers share no counter and need no random
+// number. A nil stamp turns it off. stamp runs on the pushing goroutine and
+// must not touch the inbox. SetStamp must be called before the first Push.
+func (q *Inbox[T]) SetStamp(every uint64, stamp func(*T)) {
+	p := uint64(1)
+	for p < every && p < 1<<62 {
+		p <<= 1
 	}
-	for i := range q.slots {
-		q.slots[i].seq.Store(uintptr(i))
+	q.stamp, q.stampMask = stamp, p-1
+}
+
+// SetMaxCap lets the ring grow, up to n values (rounded up to a power of
+// two, at most MaxInboxCapacity): when the consumer takes an overflow batch
+// of at least a quarter of the ring's capacity, it replaces the (then
+// empty) ring with one large enough for twice the ring and that batch, so
+// that a producer that keeps outrunning the consumer stops paying for
+// the overflow's lock and allocations. The ring never shrinks. n at or
+// below the current capacity turns growth off (the default). SetMaxCap must
+// be called before the first Push.
+func (q *Inbox[T]) SetMaxCap(n int) {
+	n = min(n, MaxInboxCapacity)
+	c := 2
+	for c < n {
+		c <<= 1
 	}
-	return q
+	q.maxCap = max(c, q.Cap())
 }
 
 // Push appends v to the inbox. It may be called from any goroutine,
@@ -129,13 +188,15 @@ func NewInbox[T any](capacity int) *Inbox[T] {
 //
 // Push reports true when v was accepted, false when the inbox was closed
 // (then v is not in the inbox). It never blocks on the consumer and never
-// drops an accepted v. While the ring has
-// room it is lock-free and does not allocate: O(1) plus retries when other
-// producers win the race for the same position. When the ring is full, or
-// values are already waiting in the overflow, it appends v to the overflow
-// slice under a mutex: amortised O(1), may allocate.
+// drops an accepted v. While the ring has room it is lock-free and does not
+// allocate: O(1) plus retries when other producers win the race for the
+// same position. When the ring is full, or values are already waiting in
+// the overflow, it appends v to the overflow slice under a mutex: amortised
+// O(1), may allocate.
 func (q *Inbox[T]) Push(v T) bool {
+	full := false
 	for {
+		h := q.head.Load() // first: head never passes tail, so h <= t below
 		t := q.tail.Load()
 		if t&closedFlag != 0 {
 			return false
@@ -143,22 +204,29 @@ func (q *Inbox[T]) Push(v T) bool {
 		if t&overflowFlag != 0 {
 			break // values are queued in the overflow; keep FIFO by joining them
 		}
-		s := &q.slots[t&q.mask]
-		dif := int(s.seq.Load() - uintptr(t))
-		switch {
-		case dif == 0:
-			// Free for position t: try to reserve it. The CAS fails if
-			// another producer reserved t or the flag was set meanwhile.
-			if q.tail.CompareAndSwap(t, t+1) {
-				s.val = v
-				s.seq.Store(uintptr(t + 1)) // publish
-				return true
+		if t-h > q.ring.Load().mask {
+			// Position t-cap has not been popped (head <= t-cap): the
+			// ring is full. h may be stale, which only errs towards
+			// full: look once more before taking the slow path.
+			if full {
+				return q.pushOverflow(v)
 			}
-		case dif < 0:
-			// The slot still holds position t-cap: the ring is full.
-			return q.pushOverflow(v)
+			full = true
+			continue
 		}
-		// dif > 0: t was stale; another producer reserved it. Retry.
+		// Free for position t: try to reserve it. The CAS fails if another
+		// producer reserved t or the flag was set meanwhile.
+		if q.tail.CompareAndSwap(t, t+1) {
+			r := q.ring.Load() // after the reservation: see grow
+			s := &r.slots[t&r.mask]
+			s.val = v
+			if q.stamp != nil && t&q.stampMask == q.stampMask {
+				q.stamp(&s.val)
+			}
+			s.seq.Store(uintptr(t + 1)) // publish
+			return true
+		}
+		// t was stale: another producer reserved it. Retry.
 	}
 	return q.pushOverflow(v)
 }
@@ -179,6 +247,12 @@ func (q *Inbox[T]) pushOverflow(v T) bool {
 		}
 	}
 	q.overflow = append(q.overflow, v)
+	if q.stamp != nil {
+		if q.ovfSeq&q.stampMask == q.stampMask {
+			q.stamp(&q.overflow[len(q.overflow)-1])
+		}
+		q.ovfSeq++
+	}
 	q.pending.Inc()
 	q.mu.Unlock()
 	return true
@@ -223,30 +297,134 @@ func (q *Inbox[T]) Pop() (v T, ok bool) {
 		return q.popBatch(), true
 	}
 	h := q.head.Load()
-	s := &q.slots[h&q.mask]
+	r := q.ring.Load()
+	s := &r.slots[h&r.mask]
 	if s.seq.Load() == uintptr(h+1) {
 		v = s.val
 		var zero T
 		s.val = zero
-		s.seq.Store(uintptr(h + q.mask + 1)) // release the slot for the next lap
-		q.head.Store(h + 1)
+		q.head.Store(h + 1) // release the slot to the producer of position h+cap
+
 		return v, true
 	}
-	// Nothing published at head. The overflow may be taken only once head
-	// has reached the frozen tail: every ring position reserved before the
-	// flag was set has been popped (see the package comment).
-	if q.tail.Load()&^closedFlag != h|overflowFlag {
+	if !q.takeOverflow(h) {
 		return v, false
 	}
+	return q.popBatch(), true
+}
+
+// takeOverflow is called by the consumer when nothing is published at head
+// h. It takes the overflow as the next batch if it is due and reports
+// whether it did (then the batch is not empty). Consumer only.
+func (q *Inbox[T]) takeOverflow(h uint64) bool {
+	// The overflow may be taken only once head has reached the frozen
+	// tail: every ring position reserved before the flag was set has been
+	// popped (see the package comment).
+	if q.tail.Load()&^closedFlag != h|overflowFlag {
+		return false
+	}
+	// A larger ring, if the overflow shows the ring too small, is made
+	// before taking mu (producers go on appending to the overflow
+	// meanwhile), with its pages touched, so that neither producers waiting
+	// on mu nor the producers' first lap over it pay for that.
+	larger := q.largerRing(h, int(q.pending.Load()))
 	q.mu.Lock()
 	q.batch, q.overflow = q.overflow, q.batch[:0]
 	q.next = 0
-	q.tail.Store(h | q.tail.Load()&closedFlag) // clear the overflow flag, keep closed; tail has not moved while it was set, and Close takes mu
-	q.mu.Unlock()
-	if len(q.batch) == 0 {
-		return v, false // unreachable while invariant I1 holds
+	closed := q.tail.Load() & closedFlag
+	if larger != nil && closed == 0 {
+		q.ring.Store(larger) // before the flag is cleared: see largerRing
 	}
-	return q.popBatch(), true
+	q.tail.Store(h | closed) // clear the overflow flag, keep closed; tail has not moved while it was set, and Close takes mu
+	q.mu.Unlock()
+	return len(q.batch) > 0 // always, while invariant I1 holds
+}
+
+// largerRing returns a new ring to replace the current one, given an
+// overflow of n values, or nil if the ring is large enough or SetMaxCap
+// does not allow more: it grows when n is at least a quarter of the
+// capacity, to hold twice the ring and the overflow. Its first lap holds
+// positions h to h+cap-1; each slot is marked as holding the position one
+// lap earlier, so that no mark in it can read as published before a
+// producer writes one (a zero mark would, for position 2^k-1 with 2^k the
+// range of a uintptr). Consumer only, from
+// takeOverflow, which installs the ring under mu, with the overflow flag
+// set and head at the frozen tail, so the ring is empty and no position can
+// be reserved until the flag is cleared.
+//
+// A producer may have loaded the old ring, and even the tail value that the
+// clearing store will write again (it read tail before the flag was set).
+// That is why Push uses the old ring only to check for room (a smaller
+// ring only errs towards full) and loads the ring again after its
+// reservation CAS: a CAS that succeeds on the cleared tail comes after the
+// consumer's store of the cleared tail in the total order of atomics, hence
+// after its store of the new ring, so the producer writes into the new
+// ring; a CAS that succeeded before the flag was set reserved a position
+// below the frozen tail, which the consumer popped from the old ring before
+// it could grow it.
+func (q *Inbox[T]) largerRing(h uint64, n int) *ring[T] {
+	old := len(q.ring.Load().slots)
+	if old >= q.maxCap || 4*n < old {
+		return nil
+	}
+	c := old
+	for c < 2*(old+n) && c < q.maxCap {
+		c <<= 1
+	}
+	r := &ring[T]{mask: uint64(c - 1), slots: make([]slot[T], c)}
+	for p := h; p < h+uint64(c); p++ {
+		// This also faults the pages in now, not on the producers' first
+		// lap. The ring is not shared yet: the stores order nothing.
+		r.slots[p&r.mask].seq.Store(uintptr(p + 1 - uint64(c)))
+	}
+	return r
+}
+
+// Drain pops up to max values in FIFO order, as max calls of Pop would,
+// calling f on each; it returns how many it popped. It must be called only
+// by the consumer goroutine, and f must not call Pop, Drain or Empty.
+//
+// f receives a pointer to the value in place; the pointer is valid only
+// until f returns (the slot is then zeroed). Drain stops early when no
+// value is published at the head, exactly where Pop would report false.
+//
+// It is cheaper per value than Pop: no copy of the value, and the ring
+// slots are handed back to producers with one atomic store of head at the
+// end rather than one per value. O(number popped), allocation-free.
+func (q *Inbox[T]) Drain(max int, f func(*T)) int {
+	n := 0
+	var zero T
+	for n < max {
+		if q.next < len(q.batch) {
+			f(&q.batch[q.next])
+			q.popBatch()
+			n++
+			continue
+		}
+		h := q.head.Load()
+		start := h
+		r := q.ring.Load()
+		for n < max {
+			s := &r.slots[h&r.mask]
+			if s.seq.Load() != uintptr(h+1) {
+				break
+			}
+			f(&s.val)
+			s.val = zero
+			h++
+			n++
+		}
+		if h != start {
+			q.head.Store(h) // release the slots to the producers of positions up to h-1+cap
+			continue
+		}
+		// Nothing published at head: take the overflow if it is due, as
+		// Pop does, and go on with it.
+		if !q.takeOverflow(h) {
+			break
+		}
+	}
+	return n
 }
 
 // popBatch delivers the next value of batch. The caller has checked that one
@@ -305,5 +483,5 @@ func (q *Inbox[T]) Len() int {
 // Cap returns the capacity of the ring (the number of values Push can hold
 // without taking the slow path). O(1).
 func (q *Inbox[T]) Cap() int {
-	return len(q.slots)
+	return len(q.ring.Load().slots)
 }

@@ -78,7 +78,8 @@ func TestInboxEmptyReservedUnpublished(t *testing.T) {
 	if _, ok := q.Pop(); ok {
 		t.Fatal("Pop returned a reserved-but-unpublished value")
 	}
-	s := &q.slots[tl&q.mask]
+	r := q.ring.Load()
+	s := &r.slots[tl&r.mask]
 	s.val = 7
 	s.seq.Store(uintptr(tl + 1))
 	if v, ok := q.Pop(); !ok || v != 7 {
@@ -156,8 +157,8 @@ func TestInboxPopZeroesSlots(t *testing.T) {
 			t.Fatal("Pop failed")
 		}
 	}
-	for i := range q.slots {
-		if q.slots[i].val != nil {
+	for i, s := range q.ring.Load().slots {
+		if s.val != nil {
 			t.Fatalf("slot %d not zeroed", i)
 		}
 	}

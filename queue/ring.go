@@ -27,7 +27,10 @@ func (r *Ring[T]) PushBack(v T) {
 }
 
 // grow doubles the buffer (or allocates the first one), unwrapping the
-// elements so that the front is at index 0. O(n).
+// elements so that the front is at index 0. O(n). Kept out of line so that
+// PushBack stays small.
+//
+//go:noinline
 func (r *Ring[T]) grow() {
 	size := 2 * len(r.buf)
 	if size == 0 {
