@@ -15,24 +15,29 @@
 //
 //   - BenchmarkNextExpiry/impl=locked/timers=N and
 //     BenchmarkNextExpiry/impl=cached/timers=N, N in {0, 1, 100, 10000,
-//     1000000}: the question alone. Locked is the seed's calculate_sleep_duration
-//     as the seed replica in benchmarks/compare does it: sync.Mutex, then the
-//     first key of a github.com/emirpasic/gods red-black tree keyed by
-//     (expiry, sequence), then the sleep computed from it. Cached is
-//     cache.Expiry.SleepFor: the has-timers flag and the published deadline,
-//     atomic loads, whatever N is. The N timers are built once per N and
-//     shared with the contended suite; the cached side also holds them, in the
-//     wheel.Heap whose earliest deadline it publishes.
+//     1000000}: the question alone. Locked is the seed's
+//     calculate_sleep_duration as the seed replica in benchmarks/compare
+//     does it: sync.Mutex, then the first key of a github.com/emirpasic/gods
+//     red-black tree keyed by (expiry, sequence), then the sleep computed
+//     from it; O(log N), as gods walks from the root to the first key.
+//     Cached is cache.Expiry.SleepFor: the has-timers flag and the published
+//     deadline, atomic loads, O(1). The cached side holds the same N
+//     deadlines, in the wheel.Heap whose earliest deadline it publishes. The
+//     stores are built once per N and shared by the runs of both suites.
 //
-//   - BenchmarkNextExpiryContended/impl=locked/timers=N and .../impl=cached/...:
-//     the same question while another goroutine keeps inserting and removing
-//     a timer. For locked, the writer does it under the mutex, in the tree.
-//     For cached, the writer, like hotloop's loop, owns a private wheel.Heap
-//     and publishes its earliest deadline into the cache.Expiry after each
-//     change. The writer's timer is earlier than all the others, so every
-//     insertion and every removal changes the earliest deadline: every write
-//     publishes, which is the worst case for the cache (its cache line moves
-//     to the writer's core at every write), and the reader really contends.
+//   - BenchmarkNextExpiryContended/impl=locked/timers=N/writer=W and
+//     .../impl=cached/...: the same question while another goroutine keeps
+//     inserting and removing a timer. For locked, the writer does it under
+//     the mutex, in the tree (as the seed's AfterFunc and Stop). For cached,
+//     the writer, like hotloop's loop, owns a private wheel.Heap and
+//     publishes its earliest deadline into the cache.Expiry whenever it
+//     changed. With writer=head the writer's timer is earlier than all the
+//     others, so every insertion and every removal changes the earliest
+//     deadline and is published: the worst case for the cache, whose cache
+//     line moves to the writer's core at every write. With writer=spread
+//     its deadline is uniform among the pending ones, as a new timeout's
+//     mostly is: the earliest deadline changes about twice in N+1 writes.
+//     The metric writes/op is the writer's insert-and-remove steps per read.
 //
 //   - BenchmarkIteration/idle/impl=... (no timers) and
 //     BenchmarkIteration/timers/impl=... (10,000 pending, none due): one pass

@@ -32,6 +32,7 @@ func BenchmarkNextExpiry(b *testing.B) {
 			})
 		}
 	})
+	releaseLocked()
 	b.Run("impl=cached", func(b *testing.B) {
 		for _, n := range expiryCounts {
 			b.Run("timers="+itoa(n), func(b *testing.B) {
@@ -48,41 +49,54 @@ func BenchmarkNextExpiry(b *testing.B) {
 }
 
 // BenchmarkNextExpiryContended is BenchmarkNextExpiry while another
-// goroutine keeps inserting and removing a timer that is earlier than all
-// the others: for impl=locked under the mutex, in the tree; for impl=cached
-// in its own store, publishing the earliest deadline into the cache.Expiry
-// after every change, as hotloop's loop does. The writer is stopped, and
-// waited for, before the benchmark returns; the metric writes/op is how many
+// goroutine keeps inserting and removing a timer: for impl=locked under the
+// mutex, in the tree; for impl=cached in its own store, publishing the
+// earliest deadline into the cache.Expiry whenever it changed, as hotloop's
+// loop does. With writer=head the timer is earlier than all the others, so
+// every write changes the earliest deadline (the cache's worst case); with
+// writer=spread it is due among them. The writer is stopped, and waited for,
+// before the benchmark returns; the metric writes/op is how many
 // insert-and-remove steps it made per read.
 func BenchmarkNextExpiryContended(b *testing.B) {
 	defer releaseFixtures() // the last user of the shared stores
 	b.Run("impl=locked", func(b *testing.B) {
 		for _, n := range expiryCounts {
 			b.Run("timers="+itoa(n), func(b *testing.B) {
-				s := lockedFixture(n)
-				stop := startWriter(s.churn)
-				var acc int64
-				for b.Loop() {
-					d, _ := s.sleepFor(now0)
-					acc += d
+				for _, w := range writers {
+					b.Run("writer="+w.name, func(b *testing.B) {
+						s := lockedFixture(n)
+						when := w.when()
+						stop := startWriter(func() { s.churn(when()) })
+						var acc int64
+						for b.Loop() {
+							d, _ := s.sleepFor(now0)
+							acc += d
+						}
+						reportWrites(b, stop())
+						sink = acc
+					})
 				}
-				reportWrites(b, stop())
-				sink = acc
 			})
 		}
 	})
+	releaseLocked()
 	b.Run("impl=cached", func(b *testing.B) {
 		for _, n := range expiryCounts {
 			b.Run("timers="+itoa(n), func(b *testing.B) {
-				c := cachedFixture(n)
-				stop := startWriter(c.churn)
-				var acc int64
-				for b.Loop() {
-					d, _ := c.expiry.SleepFor(now0)
-					acc += d
+				for _, w := range writers {
+					b.Run("writer="+w.name, func(b *testing.B) {
+						c := cachedFixture(n)
+						when := w.when()
+						stop := startWriter(func() { c.churn(when()) })
+						var acc int64
+						for b.Loop() {
+							d, _ := c.expiry.SleepFor(now0)
+							acc += d
+						}
+						reportWrites(b, stop())
+						sink = acc
+					})
 				}
-				reportWrites(b, stop())
-				sink = acc
 			})
 		}
 	})

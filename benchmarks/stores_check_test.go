@@ -29,8 +29,8 @@ func TestStoresAgree(t *testing.T) {
 		if lok && lw != cw {
 			t.Fatalf("n=%d: locked first deadline %d, cached %d", n, lw, cw)
 		}
-		s.churn()
-		c.churn()
+		s.churn(churnWhen)
+		c.churn(churnWhen)
 		if d, ok := s.sleepFor(now0); d != ld || ok != lok || s.tree.Size() != n {
 			t.Fatalf("n=%d: locked churn left (%d, %v) and %d timers", n, d, ok, s.tree.Size())
 		}
@@ -41,22 +41,30 @@ func TestStoresAgree(t *testing.T) {
 }
 
 func TestContendedWriters(t *testing.T) {
-	s, c := newLockedStore(100), newCachedStore(100)
-	want, _ := s.sleepFor(now0)
-	stopL, stopC := startWriter(s.churn), startWriter(c.churn)
-	for i := 0; i < 10000; i++ {
-		// Either the writer's timer (churnWhen) or the first of the 100.
-		if d, ok := s.sleepFor(now0); !ok || (d != want && d != churnWhen-now0) {
-			t.Fatalf("locked read %d, want %d or %d", d, want, churnWhen-now0)
+	for _, w := range writers {
+		s, c := newLockedStore(100), newCachedStore(100)
+		first, _ := s.sleepFor(now0)
+		lw, cw := w.when(), w.when()
+		stopL := startWriter(func() { s.churn(lw()) })
+		stopC := startWriter(func() { c.churn(cw()) })
+		for i := 0; i < 10000; i++ {
+			// The first of the 100, or an earlier timer of the writer's.
+			if d, ok := s.sleepFor(now0); !ok || d > first || d < churnWhen-now0 {
+				t.Fatalf("writer=%s: locked read %d, want %d or earlier", w.name, d, first)
+			}
+			if d, ok := c.expiry.SleepFor(now0); !ok || d > first || d < churnWhen-now0 {
+				t.Fatalf("writer=%s: cached read %d, want %d or earlier", w.name, d, first)
+			}
 		}
-		if d, ok := c.expiry.SleepFor(now0); !ok || (d != want && d != churnWhen-now0) {
-			t.Fatalf("cached read %d, want %d or %d", d, want, churnWhen-now0)
+		if stopL() == 0 || stopC() == 0 {
+			t.Errorf("writer=%s: a writer made no steps while read 10000 times", w.name)
 		}
-	}
-	stopL()
-	stopC()
-	if s.tree.Size() != 100 || c.timers.Len() != 100 {
-		t.Fatalf("writers left %d and %d timers, want 100", s.tree.Size(), c.timers.Len())
+		if s.tree.Size() != 100 || c.timers.Len() != 100 {
+			t.Fatalf("writer=%s: writers left %d and %d timers, want 100", w.name, s.tree.Size(), c.timers.Len())
+		}
+		if d, _ := c.expiry.SleepFor(now0); d != first {
+			t.Fatalf("writer=%s: cached store left %d published, want %d", w.name, d, first)
+		}
 	}
 }
 

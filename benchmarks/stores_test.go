@@ -23,8 +23,8 @@ const (
 	timersSpan = int64(time.Hour)
 )
 
-// churnWhen is the deadline of the contended writers' timer: earlier than
-// every other, so each insertion and removal changes the earliest deadline.
+// churnWhen is the deadline of the head writer's timer: earlier than every
+// other, so each insertion and removal changes the earliest deadline.
 const churnWhen = now0 + timersMin - 1
 
 // deadlines returns the n deadlines of a store of n timers. O(n).
@@ -101,13 +101,13 @@ func (s *lockedStore) sleepFor(now int64) (d int64, ok bool) {
 	return when - now, true
 }
 
-// churn is one step of the contended writer: insert a timer at churnWhen
+// churn is one step of the contended writer: insert a timer due at when
 // under the lock, then remove it under the lock, as the seed's AfterFunc and
 // Stop do. O(log n); the insertion allocates.
-func (s *lockedStore) churn() {
+func (s *lockedStore) churn(when int64) {
 	s.mu.Lock()
 	s.seq++
-	k := seedKey{when: churnWhen, seq: s.seq}
+	k := seedKey{when: when, seq: s.seq}
 	s.tree.Put(k, noop)
 	s.mu.Unlock()
 	s.mu.Lock()
@@ -132,16 +132,17 @@ type cachedStore struct {
 	expiry *cache.Expiry
 
 	// Owner only.
-	timers wheel.Heap[struct{}]
-	nodes  []wheel.Entry[struct{}]
-	extra  wheel.Entry[struct{}] // the contended writer's timer
-	seq    uint64
+	timers  wheel.Heap[struct{}]
+	nodes   []wheel.Entry[struct{}]
+	extra   wheel.Entry[struct{}] // the contended writer's timer
+	seq     uint64
+	pubWhen int64 // the deadline last published, or cache.None
 }
 
 // newCachedStore returns a cachedStore holding n timers, published. O(n log
 // n), one allocation for all the entries.
 func newCachedStore(n int) *cachedStore {
-	c := &cachedStore{expiry: cache.New(), nodes: make([]wheel.Entry[struct{}], n)}
+	c := &cachedStore{expiry: cache.New(), nodes: make([]wheel.Entry[struct{}], n), pubWhen: cache.None}
 	for i, w := range deadlines(n) {
 		c.seq++
 		c.timers.Update(&c.nodes[i], w, c.seq)
@@ -150,27 +151,58 @@ func newCachedStore(n int) *cachedStore {
 	return c
 }
 
-// publish stores the earliest deadline into the expiry cache. Owner only.
-// O(1).
+// publish stores the earliest deadline into the expiry cache if it changed,
+// as hotloop's loop does after each iteration. Owner only. O(1).
 func (c *cachedStore) publish() {
 	when, ok := c.timers.Next()
-	c.expiry.Publish(when, ok)
+	if !ok {
+		when = cache.None
+	}
+	if when != c.pubWhen {
+		c.pubWhen = when
+		c.expiry.Publish(when, ok)
+	}
 }
 
-// churn is one step of the contended writer: insert a timer at churnWhen
+// churn is one step of the contended writer: insert a timer due at when
 // and publish, then remove it and publish, as hotloop's loop does when it
 // applies an AfterFunc and a Stop. Owner only. O(log n), no allocation.
-func (c *cachedStore) churn() {
+func (c *cachedStore) churn(when int64) {
 	c.seq++
-	c.timers.Update(&c.extra, churnWhen, c.seq)
+	c.timers.Update(&c.extra, when, c.seq)
 	c.publish()
 	c.timers.Remove(&c.extra)
 	c.publish()
 }
 
+// A writer chooses the deadlines of the timers a contended writer inserts
+// and removes. Called from the writer's goroutine only.
+type writer struct {
+	name string
+	when func() func() int64 // a fresh generator for each writer goroutine
+}
+
+// writers are the contended suites' writers. head inserts a timer earlier
+// than every other, so each insertion and each removal changes the earliest
+// deadline and the cached side publishes every time: the cache's worst
+// case. spread inserts timers due uniformly among the pending ones, as new
+// timeouts mostly are, so the earliest deadline changes about twice in N+1
+// writes and the cached side seldom publishes.
+var writers = []writer{
+	{"head", func() func() int64 { return func() int64 { return churnWhen } }},
+	{"spread", func() func() int64 {
+		rng := rand.New(rand.NewPCG(11, 13))
+		return func() int64 { return now0 + timersMin + rng.Int64N(timersSpan) }
+	}},
+}
+
 // fixtures caches the stores of the next-expiry suites by N, so that the
-// uncontended and contended suites share them: a million insertions into a
-// gods tree take about a second.
+// sub-benchmarks of one suite, and the uncontended and contended suites,
+// share them instead of building them for each run. The locked stores are
+// dropped once a suite's impl=locked sub-benchmarks are done (releaseLocked):
+// the testing package collects garbage before every benchmark run, and with
+// a gods tree of a million nodes alive that takes longer than the runs
+// themselves. Rebuilding one costs about a second.
 var fixtures struct {
 	mu     sync.Mutex
 	locked map[int]*lockedStore
@@ -209,8 +241,16 @@ func cachedFixture(n int) *cachedStore {
 	return c
 }
 
-// releaseFixtures drops the shared stores, so that the garbage collector
-// does not scan millions of tree nodes during the suites that follow.
+// releaseLocked drops the shared locked stores.
+func releaseLocked() {
+	fixtures.mu.Lock()
+	defer fixtures.mu.Unlock()
+	fixtures.locked = nil
+}
+
+// releaseFixtures drops every shared store, so that the garbage collector
+// does not scan millions of tree nodes and entries during the suites that
+// follow.
 func releaseFixtures() {
 	fixtures.mu.Lock()
 	defer fixtures.mu.Unlock()
