@@ -23,7 +23,10 @@
 //     Cached is cache.Expiry.SleepFor: the has-timers flag and the published
 //     deadline, atomic loads, O(1). The cached side holds the same N
 //     deadlines, in the wheel.Heap whose earliest deadline it publishes. The
-//     stores are built once per N and shared by the runs of both suites.
+//     cached stores are built once per N and shared by both suites; the
+//     locked ones are dropped after each suite's locked runs and rebuilt,
+//     because the testing package collects garbage before every run, which
+//     takes longer than the run while a million-node gods tree is alive.
 //
 //   - BenchmarkNextExpiryContended/impl=locked/timers=N/writer=W and
 //     .../impl=cached/...: the same question while another goroutine keeps
