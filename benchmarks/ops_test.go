@@ -199,35 +199,48 @@ func BenchmarkPost(b *testing.B) {
 // BenchmarkAfterFuncStop: schedule a timer among the pending ones and Stop
 // it (W6's unit), until the loop has removed it from its store and recycled
 // it, at 1k and 1M pending timers. from=loop uses Local().AfterFunc inside
-// callbacks, opChunk pairs per callback; from=other uses Loop.AfterFunc from
+// callbacks, opChunk pairs per callback, stopping with Timer.Stop
+// (from=loop) or Local().Stop (from=loop-local); from=other uses Loop.AfterFunc from
 // the benchmark's goroutine while the loop keeps up. ns per pair.
 func BenchmarkAfterFuncStop(b *testing.B) {
 	runScaled(b, func(b *testing.B, f *loopFixture) {
 		l := f.l
-		b.Run("from=loop", func(b *testing.B) {
-			done := make(chan struct{})
-			left := b.N
-			var chunk func()
-			chunk = func() {
-				n := min(left, opChunk)
-				left -= n
-				lc := l.Local()
-				for i := 0; i < n; i++ {
-					t, _ := lc.AfterFunc(opDelay, noop)
-					if !t.Stop() {
-						panic("Stop of a pending timer reported false")
+		for _, local := range []bool{false, true} {
+			name := "from=loop"
+			if local {
+				name = "from=loop-local" // Local().Stop: no inbox message
+			}
+			b.Run(name, func(b *testing.B) {
+				done := make(chan struct{})
+				left := b.N
+				var chunk func()
+				chunk = func() {
+					n := min(left, opChunk)
+					left -= n
+					lc := l.Local()
+					for i := 0; i < n; i++ {
+						t, _ := lc.AfterFunc(opDelay, noop)
+						stopped := false
+						if local {
+							stopped = lc.Stop(t)
+						} else {
+							stopped = t.Stop()
+						}
+						if !stopped {
+							panic("Stop of a pending timer reported false")
+						}
+					}
+					// Through the inbox, behind the Stops: the next chunk
+					// runs once the loop has handled them.
+					if left > 0 {
+						l.Post(chunk)
+					} else {
+						l.Post(func() { close(done) })
 					}
 				}
-				// Through the inbox, behind the Stops: the next chunk runs
-				// once the loop has handled them.
-				if left > 0 {
-					l.Post(chunk)
-				} else {
-					l.Post(func() { close(done) })
-				}
-			}
-			onLoop(b, f, done, chunk)
-		})
+				onLoop(b, f, done, chunk)
+			})
+		}
 		b.Run("from=other", func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
