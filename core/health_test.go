@@ -1,6 +1,7 @@
 package core
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -83,12 +84,12 @@ func TestLagSamplingRates(t *testing.T) {
 		opt  Option
 		want uint64 // sampled among 4096 Local posts
 	}{
-		{nil, 4},                      // default: 1 in 1024
-		{WithLagSampling(0), 0},       // off
-		{WithLagSampling(-3), 0},      // off
-		{WithLagSampling(1), 4096},    // every post
-		{WithLagSampling(1000), 4},    // rounded up to 1024
-		{WithLagSampling(1 << 40), 0}, // capped at 2^31: none in 4096
+		{nil, 4},                          // default: 1 in 1024
+		{WithLagSampling(0), 0},           // off
+		{WithLagSampling(-3), 0},          // off
+		{WithLagSampling(1), 4096},        // every post
+		{WithLagSampling(1000), 4},        // rounded up to 1024
+		{WithLagSampling(math.MaxInt), 0}, // capped at 2^31: none in 4096
 	}
 	for _, c := range cases {
 		l, _, stop := startFake(t, c.opt)
