@@ -50,6 +50,7 @@ type options struct {
 	quick, external  bool
 	jsonOut, mdOut   string
 	svgDir, scripts  string
+	redraw           string
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -66,11 +67,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.mdOut, "md", "", "write the markdown table to `FILE` instead of stdout")
 	fs.StringVar(&o.svgDir, "svg", "", "draw the table as SVG bar charts into `DIR`")
 	fs.StringVar(&o.scripts, "scripts", "external", "`DIR` holding the external peers' scripts")
+	fs.StringVar(&o.redraw, "redraw", "", "run nothing: read the JSON lines of an earlier run from `FILE` and draw its table (stdout or -md) and, with -svg, its charts")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if o.redraw != "" {
+		return redraw(o, stdout)
 	}
 
 	cfg := bench.DefaultConfig()
@@ -207,6 +212,47 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if len(failures) > 0 {
 		return fmt.Errorf("%d workload(s) failed", len(failures))
+	}
+	return nil
+}
+
+// redraw is run with -redraw: the table and charts of saved JSON lines.
+// The run's header (date, machine) is not in the JSON lines; the markdown
+// says where the figures came from instead.
+func redraw(o options, stdout io.Writer) error {
+	f, err := os.Open(o.redraw)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	results, err := report.ReadJSONLines(f)
+	if err != nil {
+		return fmt.Errorf("-redraw %s: %w", o.redraw, err)
+	}
+	if len(results) == 0 {
+		return fmt.Errorf("-redraw %s: no results", o.redraw)
+	}
+	table := report.Build(results)
+	mdW := stdout
+	if o.mdOut != "" {
+		mf, err := os.Create(o.mdOut)
+		if err != nil {
+			return err
+		}
+		defer mf.Close()
+		mdW = mf
+	}
+	header := report.Header{
+		Title: "hotloop side-by-side comparison",
+		Lines: []string{"redrawn from " + o.redraw + " (see the run that wrote it for date, machine and settings)"},
+	}
+	if err := report.WriteMarkdown(mdW, header, table, nil); err != nil {
+		return err
+	}
+	if o.svgDir != "" {
+		if _, err := report.WriteSVGDir(o.svgDir, table, func(fam string) string { return bench.WorkloadDoc[fam] }); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -44,5 +46,30 @@ func TestRunRejectsUnknownFlagValues(t *testing.T) {
 	}
 	if err := run([]string{"-workload", "W0"}, &out, &errOut); err == nil {
 		t.Fatal("unknown workload accepted")
+	}
+}
+
+func TestRedrawFromSavedJSONLines(t *testing.T) {
+	dir := t.TempDir()
+	saved := filepath.Join(dir, "run.jsonl")
+	lines := `{"impl":"hotloop","workload":"W1","metric":"ns_per_callback","value":10,"samples":[10]}
+{"impl":"seed","workload":"W1","metric":"ns_per_callback","value":50,"samples":[50]}
+`
+	if err := os.WriteFile(saved, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	charts := filepath.Join(dir, "charts")
+	if err := run([]string{"-redraw", saved, "-svg", charts}, &out, &errOut); err != nil {
+		t.Fatalf("run -redraw: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "| W1 | ns_per_callback | 10.0 | 50.0 | 0.20× (seed) |") {
+		t.Fatalf("table not redrawn:\n%s", out.String())
+	}
+	if _, err := os.Stat(filepath.Join(charts, "W1_ns.svg")); err != nil {
+		t.Fatalf("chart not drawn: %v", err)
+	}
+	if err := run([]string{"-redraw", filepath.Join(dir, "missing.jsonl")}, &out, &errOut); err == nil {
+		t.Fatal("a missing -redraw file should be an error")
 	}
 }

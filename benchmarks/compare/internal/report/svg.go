@@ -117,8 +117,10 @@ func safeName(s string) string {
 	}, s)
 }
 
-// palette gives hotloop a strong colour and the peers muted ones.
-var palette = []string{"#d1495b", "#00798c", "#edae49", "#66a182", "#2e4057", "#8d96a3", "#7b5ea7", "#b5651d"}
+// palette gives hotloop a strong colour and the peers muted ones: twelve
+// distinct colours, enough for every implementation of a full -external run
+// (they repeat only past twelve).
+var palette = []string{"#d1495b", "#00798c", "#edae49", "#66a182", "#2e4057", "#8d96a3", "#7b5ea7", "#b5651d", "#1b9e77", "#e7298a", "#66a61e", "#a6761d"}
 
 func colour(i int) string { return palette[i%len(palette)] }
 
@@ -129,12 +131,26 @@ func WriteSVG(w io.Writer, c Chart) error {
 		width    = 820
 		left     = 170 // category labels
 		right    = 90  // value labels
-		top      = 78
+		legendY  = 50  // the first legend row
+		legendH  = 18  // each further legend row
 		barH     = 14
 		barGap   = 3
 		groupGap = 16
 	)
 	plotW := float64(width - left - right)
+	// The legend wraps onto as many rows as it needs; the plot starts below.
+	type key struct{ x, y float64 }
+	keys := make([]key, len(c.Impls))
+	lx, ly := 12.0, float64(legendY)
+	for i, im := range c.Impls {
+		w := 26 + 7*float64(len(im))
+		if lx > 12 && lx+w > width-12 {
+			lx, ly = 12, ly+legendH
+		}
+		keys[i] = key{lx, ly}
+		lx += w
+	}
+	top := int(ly) + 28
 	nb := len(c.Impls)
 	groupH := nb*(barH+barGap) - barGap
 	height := top + len(c.Categories)*(groupH+groupGap) + 40
@@ -188,10 +204,9 @@ func WriteSVG(w io.Writer, c Chart) error {
 	fmt.Fprintf(&b, `<text x="12" y="40" fill="#555">%s</text>`+"\n", esc(trim(c.Subtitle, 120)))
 	fmt.Fprintf(&b, `<text x="%d" y="40" fill="#555" text-anchor="end">%s, %s — shorter is better</text>`+"\n", width-12, esc(c.Unit), scale)
 	// Legend.
-	lx := 12.0
 	for i, im := range c.Impls {
-		fmt.Fprintf(&b, `<rect x="%.0f" y="50" width="12" height="12" fill="%s"/><text x="%.0f" y="60">%s</text>`+"\n", lx, colour(i), lx+16, esc(im))
-		lx += 26 + 7*float64(len(im))
+		k := keys[i]
+		fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="12" height="12" fill="%s"/><text x="%.0f" y="%.0f">%s</text>`+"\n", k.x, k.y, colour(i), k.x+16, k.y+10, esc(im))
 	}
 	// Grid.
 	plotBottom := height - 30
