@@ -137,16 +137,7 @@ func (lc *Local) Stop(t Timer) bool {
 	var direct bool
 	for {
 		s := p.state.Load()
-		if s>>genShift != t.gen {
-			return false
-		}
-		switch s & statusMask {
-		case stPending, stResetting:
-		case stRunning:
-			if s&periodicBit == 0 {
-				return false
-			}
-		default:
+		if !stoppable(s, t.gen) {
 			return false
 		}
 		direct = n.InStore() || !p.shared

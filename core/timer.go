@@ -105,16 +105,7 @@ func (t Timer) Stop() bool {
 	p := &t.n.Value
 	for {
 		s := p.state.Load()
-		if s>>genShift != t.gen {
-			return false
-		}
-		switch s & statusMask {
-		case stPending, stResetting:
-		case stRunning:
-			if s&periodicBit == 0 {
-				return false
-			}
-		default:
+		if !stoppable(s, t.gen) {
 			return false
 		}
 		if p.state.CompareAndSwap(s, s&^statusMask|stStopped) {
@@ -128,6 +119,23 @@ func (t Timer) Stop() bool {
 		p.loop.pushLate(m)
 	}
 	return true
+}
+
+// stoppable reports whether a Stop of generation gen may act on a timer
+// whose state word is s: the handle is current, and the timer is pending,
+// being reset, or periodic and running (its future calls can still be
+// cancelled). The caller CASes s away to claim the stop.
+func stoppable(s, gen uint64) bool {
+	if s>>genShift != gen {
+		return false
+	}
+	switch s & statusMask {
+	case stPending, stResetting:
+		return true
+	case stRunning:
+		return s&periodicBit != 0
+	}
+	return false
 }
 
 // Reset moves a pending timer so that it fires after d, measured from now,
