@@ -348,12 +348,23 @@ func TestCloseFromCallback(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { errc <- l.Run(context.Background()) }()
 	ran := false
-	l.Post(func() {
+	gate := make(chan struct{})
+	// The gate holds the loop until both posts below are accepted, so the
+	// second is certainly accepted before Close runs.
+	if err := l.Post(func() { <-gate }); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Post(func() {
 		if err := l.Close(); err != nil {
 			t.Errorf("Close from callback: %v", err)
 		}
-	})
-	l.Post(func() { ran = true }) // accepted before Close: runs
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Post(func() { ran = true }); err != nil { // accepted before Close: runs
+		t.Fatal(err)
+	}
+	close(gate)
 	if err := <-errc; err != ErrClosed {
 		t.Fatalf("Run: %v", err)
 	}
