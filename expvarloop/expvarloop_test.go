@@ -19,7 +19,13 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
+// runs numbers TestPublish's runs: expvar names are process-wide and can
+// never be unpublished, so each run (go test -count=N) needs its own.
+var runs int
+
 func TestPublish(t *testing.T) {
+	runs++
+	name := fmt.Sprintf("test-loop-%d", runs)
 	clk := core.NewFakeClock()
 	l := core.New(core.WithClock(clk))
 	errc := make(chan error, 1)
@@ -33,17 +39,17 @@ func TestPublish(t *testing.T) {
 	}
 	clk.Advance(2 * time.Second)
 
-	if err := expvarloop.Publish("test-loop", l); err != nil {
+	if err := expvarloop.Publish(name, l); err != nil {
 		t.Fatalf("Publish: %v", err)
 	}
-	if err := expvarloop.Publish("test-loop", l); !errors.Is(err, expvarloop.ErrNameTaken) {
+	if err := expvarloop.Publish(name, l); !errors.Is(err, expvarloop.ErrNameTaken) {
 		t.Errorf("second Publish: %v, want ErrNameTaken", err)
 	}
 	if err := expvarloop.Publish("nil-loop", nil); !errors.Is(err, expvarloop.ErrNilLoop) {
 		t.Errorf("Publish(nil): %v, want ErrNilLoop", err)
 	}
 	var v expvarloop.Vars
-	if err := json.Unmarshal([]byte(expvar.Get("test-loop").String()), &v); err != nil {
+	if err := json.Unmarshal([]byte(expvar.Get(name).String()), &v); err != nil {
 		t.Fatalf("published JSON: %v", err)
 	}
 	if v.TimersFired != 1 || v.TimerLagNs.Count != 1 || v.IdleSeconds != 2 {
