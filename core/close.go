@@ -134,7 +134,7 @@ func (l *Loop) finish() {
 			// Callbacks run here may Stop or Reset timers (messages) but
 			// cannot add work: the loop is closing.
 			for {
-				e, ok := l.ready.PopFront()
+				e, ok := l.ready.pop()
 				if !ok {
 					break
 				}

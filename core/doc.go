@@ -43,8 +43,8 @@
 //
 // Work reaches the loop in two ways. Other goroutines push messages (a
 // callback, a new timer, a Stop or Reset) into a lock-free multi-producer
-// inbox (package queue). The loop goroutine itself appends callbacks to a
-// plain ring buffer, its ready queue, and inserts timers straight into its
+// inbox (package queue). The loop goroutine itself appends callbacks to
+// plain ring buffers, its ready queue, and inserts timers straight into its
 // timer store (package wheel), which no other goroutine touches and which
 // therefore needs no lock.
 //

@@ -16,6 +16,11 @@ import "time"
 // the caller's goroutine and panics on a mismatch.
 type Local struct {
 	l *Loop
+
+	// fast is inLoop && !WithDebug: every check passes without a look at
+	// the Loop. Written with inLoop by the goroutine that takes or lets go
+	// of the loop (acquire, release).
+	fast bool
 }
 
 // Local returns the loop goroutine's fast path. The pointer is the same for
@@ -23,10 +28,10 @@ type Local struct {
 // methods are for the loop goroutine only.
 func (l *Loop) Local() *Local { return &l.local }
 
-// check panics if the caller may not use the fast path. Inlined: two
-// loads and a branch unless something is wrong or WithDebug is on.
+// check panics if the caller may not use the fast path. Inlined: one load
+// and a branch unless something is wrong or WithDebug is on.
 func (lc *Local) check(method string) {
-	if l := lc.l; l.cfg.debug || !l.inLoop {
+	if !lc.fast {
 		lc.checkSlow(method)
 	}
 }
@@ -54,7 +59,14 @@ func (lc *Local) Post(fn func()) error {
 	if l.closing() {
 		return ErrClosed
 	}
-	l.ready.PushBack(entry{fn: fn, seq: l.postStamp()})
+	if stamp := l.postStamp(); stamp == 0 {
+		// The common case: a bare func in the ready queue, inlined.
+		if !l.ready.fns.TryPushBack(fn) {
+			l.ready.fns.PushBack(fn)
+		}
+	} else {
+		l.ready.pushRare(entry{fn: fn, seq: stamp})
+	}
 	return nil
 }
 
@@ -197,7 +209,7 @@ func (l *Loop) scheduleLocal(method string, when, period int64, missed MissedTic
 	if immediate {
 		n.When = when
 		n.Seq = seq
-		l.ready.PushBack(entry{n: n, seq: seq})
+		l.ready.pushRare(entry{n: n, seq: seq})
 	} else {
 		l.timers.Update(n, when, seq)
 	}

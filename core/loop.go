@@ -100,7 +100,7 @@ type Loop struct {
 	// --- owned by the loop goroutine (the goroutine holding running) ---
 
 	inLoop   bool               // true while a goroutine owns the loop; read by Local to catch misuse
-	ready    queue.Ring[entry]  // callbacks and zero-delay timers, in order
+	ready    readyQueue         // callbacks and zero-delay timers, in order (ready.go)
 	timers   wheel.Store[timer] // pending timers, ordered by (When, Seq)
 	free     []*timerNode       // recycled nodes, reused by Local timers first (see trimFree)
 	freeLow  int                // the fewest nodes free has held since trimFree last looked
@@ -121,11 +121,12 @@ type Loop struct {
 // pool.
 const maxFree = 4096
 
-// entry is one element of the ready queue: a callback (n == nil), or a timer
+// entry is one entry of the ready queue: a callback (n == nil), or a timer
 // scheduled with a delay <= 0, which runs in queue order unless it was
 // stopped or rescheduled since (seq no longer matches n.Seq). For a
 // callback, seq is 0, or 1 + the loop clock at its post when the post was
-// sampled for the post-lag histogram (health.go).
+// sampled for the post-lag histogram (observe.go). The ready queue stores a
+// callback with seq 0 as its bare func (see readyQueue).
 type entry struct {
 	fn  func()
 	n   *timerNode

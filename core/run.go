@@ -39,6 +39,7 @@ func (l *Loop) acquire() bool {
 	}
 	l.runner.Store(goid())
 	l.inLoop = true
+	l.local.fast = !l.cfg.debug
 	l.acquired()
 	return true
 }
@@ -56,6 +57,7 @@ func (l *Loop) acquire() bool {
 func (l *Loop) release() {
 	l.publishStats()
 	l.inLoop = false
+	l.local.fast = false
 	l.runner.Store(0)
 	finished := l.finished
 	l.running.Store(false)
@@ -146,14 +148,14 @@ func (l *Loop) drain(max int) {
 func (l *Loop) handle(m *message) {
 	switch m.op {
 	case opPost:
-		l.ready.PushBack(entry{fn: m.fn, seq: uint64(m.when)}) // when: the post's sampling stamp, or 0
+		l.ready.push(entry{fn: m.fn, seq: uint64(m.when)}) // when: the post's sampling stamp, or 0
 	case opAdd, opAddReady:
 		n := m.n
 		seq := l.nextSeq()
 		if m.op == opAddReady {
 			n.When = m.when
 			n.Seq = seq
-			l.ready.PushBack(entry{n: n, seq: seq})
+			l.ready.pushRare(entry{n: n, seq: seq})
 			return
 		}
 		l.timers.Update(n, m.when, seq)
@@ -220,28 +222,35 @@ func (l *Loop) runSome(max int) (n int, panicked bool) {
 	}()
 	timed := l.cfg.obs.slowHook != nil
 	for n < max {
-		e, ok := l.ready.PopFront()
+		fn, ok := l.ready.fns.PopFront()
 		if !ok {
 			return n, false
 		}
 		n++
-		if e.n == nil {
+		if fn == nil {
+			// Not a plain callback: the entry is the next one in rare
+			// (see readyQueue).
+			e, _ := l.ready.rare.PopFront()
+			if e.n != nil {
+				// A zero-delay timer: fire it unless it was stopped, reset
+				// or recycled since it was queued. (fire recovers its own
+				// panics.)
+				if e.n.Seq == e.seq && !e.n.InStore() {
+					l.fire(e.n, l.now())
+				}
+				continue
+			}
 			if e.seq != 0 {
-				l.postLag(e.seq)
+				l.postLag(e.seq) // a sampled post
 			}
-			if timed {
-				l.call(e.fn) // WithSlowCallback: timed one by one
-			} else {
-				e.fn()
-			}
-			l.counts.callbacks++
-			continue
+			fn = e.fn
 		}
-		// A zero-delay timer: fire it unless it was stopped, reset or
-		// recycled since it was queued. (fire recovers its own panics.)
-		if e.n.Seq == e.seq && !e.n.InStore() {
-			l.fire(e.n, l.now())
+		if timed {
+			l.call(fn) // WithSlowCallback: timed one by one
+		} else {
+			fn()
 		}
+		l.counts.callbacks++
 	}
 	return n, false
 }
@@ -272,7 +281,7 @@ func (l *Loop) fire(n *timerNode, now int64) {
 		// rather than lose it. (Only the loop leaves stResetting, so the
 		// reload cannot miss it.)
 		if p.state.Load()&statusMask == stResetting && l.closing() {
-			l.ready.PushBack(entry{n: n, seq: n.Seq})
+			l.ready.pushRare(entry{n: n, seq: n.Seq})
 		}
 		return
 	}

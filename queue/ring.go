@@ -26,6 +26,24 @@ func (r *Ring[T]) PushBack(v T) {
 	r.n++
 }
 
+// TryPushBack appends v at the back of r if the buffer has room, and reports
+// whether it did; it never grows the buffer. O(1). Small enough for the
+// compiler to inline, which PushBack (with its call to grow) is not: a hot
+// caller can write
+//
+//	if !r.TryPushBack(v) {
+//		r.PushBack(v)
+//	}
+func (r *Ring[T]) TryPushBack(v T) bool {
+	n := r.n
+	if n == len(r.buf) {
+		return false
+	}
+	r.buf[(r.head+n)&(len(r.buf)-1)] = v
+	r.n = n + 1
+	return true
+}
+
 // grow doubles the buffer (or allocates the first one), unwrapping the
 // elements so that the front is at index 0. O(n). Kept out of line so that
 // PushBack stays small.

@@ -163,3 +163,48 @@ func TestRingAllocs(t *testing.T) {
 		t.Fatalf("Ring PushBack+PopFront allocates %v per run, want 0", allocs)
 	}
 }
+
+// TestRingTryPushBack: TryPushBack fills the free slots, wrapping, and
+// refuses rather than grows when the buffer is full; order is kept.
+func TestRingTryPushBack(t *testing.T) {
+	var r Ring[int]
+	if r.TryPushBack(1) {
+		t.Fatal("TryPushBack on a zero Ring (no buffer) returned true")
+	}
+	next, want := 0, 0
+	r.PushBack(next) // allocates minRingSize slots
+	next++
+	for range minRingSize / 2 { // move head so that the live range wraps
+		if !r.TryPushBack(next) {
+			t.Fatalf("TryPushBack refused with Len %d of %d", r.Len(), len(r.buf))
+		}
+		next++
+		if v, _ := r.PopFront(); v != want {
+			t.Fatalf("got %d, want %d", v, want)
+		}
+		want++
+	}
+	for r.Len() < len(r.buf) {
+		if !r.TryPushBack(next) {
+			t.Fatalf("TryPushBack refused with Len %d of %d", r.Len(), len(r.buf))
+		}
+		next++
+	}
+	if r.TryPushBack(next) {
+		t.Fatal("TryPushBack on a full Ring returned true")
+	}
+	if len(r.buf) != minRingSize {
+		t.Fatalf("len(buf) = %d, want %d: TryPushBack grew the buffer", len(r.buf), minRingSize)
+	}
+	r.PushBack(next) // grows
+	next++
+	for r.Len() > 0 {
+		if v, _ := r.PopFront(); v != want {
+			t.Fatalf("got %d, want %d", v, want)
+		}
+		want++
+	}
+	if want != next {
+		t.Fatalf("popped %d values, pushed %d", want, next)
+	}
+}
