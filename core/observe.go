@@ -15,9 +15,8 @@ type obsConfig struct {
 	clock *FakeClock // WithClock
 
 	// Post-lag sampling (WithLagSampling): every lagEvery-th post is
-	// timestamped; lagEvery == 0 turns sampling off. lagMask = lagEvery-1.
+	// timestamped (a power of two); lagEvery == 0 turns sampling off.
 	lagEvery uint64
-	lagMask  uint32
 
 	slowThreshold int64                              // WithSlowCallback, nanoseconds
 	slowHook      func(d time.Duration, name string) // nil: no timing per callback
@@ -27,7 +26,7 @@ type obsConfig struct {
 const defaultLagSampling = 1024
 
 func defaultObsConfig() obsConfig {
-	return obsConfig{lagEvery: defaultLagSampling, lagMask: defaultLagSampling - 1}
+	return obsConfig{lagEvery: defaultLagSampling}
 }
 
 // WithClock makes the loop read its time from c and park on c: time then
@@ -50,14 +49,14 @@ func WithClock(c *FakeClock) Option {
 func WithLagSampling(n int) Option {
 	return func(cfg *config) {
 		if n <= 0 {
-			cfg.obs.lagEvery, cfg.obs.lagMask = 0, 0
+			cfg.obs.lagEvery = 0
 			return
 		}
 		p := uint64(1)
 		for p < uint64(n) && p < 1<<31 {
 			p <<= 1
 		}
-		cfg.obs.lagEvery, cfg.obs.lagMask = p, uint32(p-1)
+		cfg.obs.lagEvery = p
 	}
 }
 
