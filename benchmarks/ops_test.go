@@ -124,6 +124,27 @@ func onLoop(b *testing.B, f *loopFixture, done <-chan struct{}, start func()) {
 	b.StopTimer()
 }
 
+// postChunks runs b.N operations on the loop, body(n) doing n of them in
+// one callback, at most size at a time. Each chunk is posted through the
+// inbox behind the messages the previous one sent (Stops, Resets), so the
+// last chunk ends once the loop has handled them all.
+func postChunks(b *testing.B, f *loopFixture, size int, body func(n int)) {
+	done := make(chan struct{})
+	left := b.N
+	var chunk func()
+	chunk = func() {
+		n := min(left, size)
+		left -= n
+		body(n)
+		if left > 0 {
+			f.l.Post(chunk)
+		} else {
+			f.l.Post(func() { close(done) })
+		}
+	}
+	onLoop(b, f, done, chunk)
+}
+
 // BenchmarkLocalPost: Local().Post from inside a callback, and running the
 // callback, through the loop's real iterations (W1's unit), at 1k and 1M
 // pending timers. ns per callback.
@@ -211,12 +232,7 @@ func BenchmarkAfterFuncStop(b *testing.B) {
 				name = "from=loop-local" // Local().Stop: no inbox message
 			}
 			b.Run(name, func(b *testing.B) {
-				done := make(chan struct{})
-				left := b.N
-				var chunk func()
-				chunk = func() {
-					n := min(left, opChunk)
-					left -= n
+				postChunks(b, f, opChunk, func(n int) {
 					lc := l.Local()
 					for i := 0; i < n; i++ {
 						t, _ := lc.AfterFunc(opDelay, noop)
@@ -230,15 +246,7 @@ func BenchmarkAfterFuncStop(b *testing.B) {
 							panic("Stop of a pending timer reported false")
 						}
 					}
-					// Through the inbox, behind the Stops: the next chunk
-					// runs once the loop has handled them.
-					if left > 0 {
-						l.Post(chunk)
-					} else {
-						l.Post(func() { close(done) })
-					}
-				}
-				onLoop(b, f, done, chunk)
+				})
 			})
 		}
 		b.Run("from=other", func(b *testing.B) {
@@ -264,26 +272,15 @@ func BenchmarkAfterFuncStop(b *testing.B) {
 // Reset.
 func BenchmarkReset(b *testing.B) {
 	runScaled(b, func(b *testing.B, f *loopFixture) {
-		l, hs := f.l, f.handles
+		hs := f.handles
 		b.Run("from=loop", func(b *testing.B) {
-			done := make(chan struct{})
-			left := b.N
-			var chunk func()
-			chunk = func() {
-				n := min(left, len(hs))
-				left -= n
+			postChunks(b, f, len(hs), func(n int) {
 				for _, t := range hs[:n] {
 					if !t.Reset(opDelay) {
 						panic("Reset of a pending timer reported false")
 					}
 				}
-				if left > 0 {
-					l.Post(chunk)
-				} else {
-					l.Post(func() { close(done) })
-				}
-			}
-			onLoop(b, f, done, chunk)
+			})
 		})
 		b.Run("from=other", func(b *testing.B) {
 			b.ReportAllocs()
