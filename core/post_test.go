@@ -34,13 +34,7 @@ func TestNoLostWakeupsManyProducers(t *testing.T) {
 					for r := range rounds {
 						for b := range burst {
 							i := r*burst + b
-							if err := l.Post(func() {
-								if next[p] != i {
-									panic(fmt.Sprintf("producer %d: callback %d ran, want %d", p, i, next[p]))
-								}
-								next[p]++
-								ran.Done()
-							}); err != nil {
+							if err := l.Post(inOrder(next, p, i, &ran)); err != nil {
 								panic(err)
 							}
 						}
@@ -142,13 +136,7 @@ func TestInboxGrowsUnderBurst(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for i := range per {
-					if err := l.Post(func() {
-						if next[p] != i {
-							panic(fmt.Sprintf("producer %d: callback %d ran, want %d", p, i, next[p]))
-						}
-						next[p]++
-						ran.Done()
-					}); err != nil {
+					if err := l.Post(inOrder(next, p, i, &ran)); err != nil {
 						panic(err)
 					}
 				}
@@ -186,5 +174,18 @@ func TestPostLagSampledByPosition(t *testing.T) {
 	// 101 of them, whatever the phase the start-up posts left.
 	if got := l.Health().PostLag.Count() - before; got < 100 || got > 101 {
 		t.Fatalf("%d of 401 posts sampled, want 100 or 101", got)
+	}
+}
+
+// inOrder returns producer p's i-th callback: it panics unless it runs
+// right after the producer's (i-1)-th, counting in next (touched only on
+// the loop), and marks itself done in ran.
+func inOrder(next []int, p, i int, ran *sync.WaitGroup) func() {
+	return func() {
+		if next[p] != i {
+			panic(fmt.Sprintf("producer %d: callback %d ran, want %d", p, i, next[p]))
+		}
+		next[p]++
+		ran.Done()
 	}
 }
