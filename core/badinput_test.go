@@ -76,7 +76,7 @@ func TestBadInputPeriodAndZeroTime(t *testing.T) {
 		}
 	})
 	do(t, l, func() {})
-	if s := l.Stats(); s.TimersPending != 0 {
+	if s := statsWhen(l, func(s Stats) bool { return s.TimersPending == 0 }); s.TimersPending != 0 {
 		t.Fatalf("rejected timers were stored: %d pending", s.TimersPending)
 	}
 }
@@ -117,6 +117,7 @@ func TestBadInputExtremeDurations(t *testing.T) {
 			}
 		}
 		do(t, l, func() {})
+		synctest.Wait()
 		if s := l.Stats(); s.TimersPending != 0 {
 			t.Fatalf("%d timers pending after stopping them all", s.TimersPending)
 		}

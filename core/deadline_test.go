@@ -76,6 +76,7 @@ func TestSlackCoalescesWakeupsNeverEarly(t *testing.T) {
 		stop := start(t, l)
 		var late []time.Duration
 		do(t, l, func() {}) // settle
+		synctest.Wait()
 		before := l.Stats().Wakeups
 		do(t, l, func() {
 			for i := 1; i <= 10; i++ {
@@ -86,6 +87,7 @@ func TestSlackCoalescesWakeupsNeverEarly(t *testing.T) {
 		})
 		time.Sleep(5 * time.Millisecond)
 		do(t, l, func() {})
+		synctest.Wait()
 		wakeups := l.Stats().Wakeups - before
 		stop()
 		if len(late) != 10 {

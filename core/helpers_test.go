@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"runtime"
 	"testing"
 )
 
@@ -29,6 +30,22 @@ func do(t *testing.T, l *Loop, fn func()) {
 	if err := l.Do(context.Background(), fn); err != nil {
 		t.Fatalf("Do: %v", err)
 	}
+}
+
+// statsWhen returns l.Stats() once ok holds for it, or the last read after
+// a million tries. The loop publishes its counters before it parks (and
+// every 64 iterations while busy), so a test that reads them right after a
+// Do may be a moment early: this waits for the publication, it times
+// nothing. (Inside a synctest bubble, synctest.Wait does the same.)
+func statsWhen(l *Loop, ok func(Stats) bool) Stats {
+	var s Stats
+	for range 1_000_000 {
+		if s = l.Stats(); ok(s) {
+			break
+		}
+		runtime.Gosched()
+	}
+	return s
 }
 
 // must returns tm, panicking (and so failing the test) on a scheduling error.

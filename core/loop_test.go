@@ -251,7 +251,7 @@ func TestPanicGoesToHandlerAndLoopGoesOn(t *testing.T) {
 	if len(got) != 2 || got[0] != "first" || got[1] != "timer" || !after {
 		t.Fatalf("handler got %v, after=%v", got, after)
 	}
-	if s := l.Stats(); s.Panics != 2 {
+	if s := statsWhen(l, func(s Stats) bool { return s.Panics == 2 }); s.Panics != 2 {
 		t.Fatalf("Stats.Panics = %d, want 2", s.Panics)
 	}
 }

@@ -109,6 +109,7 @@ func TestStopReturnValues(t *testing.T) {
 		if (Timer{}).Stop() || (Timer{}).Reset(time.Second) {
 			t.Fatal("zero Timer reported true")
 		}
+		synctest.Wait() // the loop has published its counters and parked
 		if s := l.Stats(); s.TimersPending != 0 {
 			t.Fatalf("TimersPending = %d after Stop, want 0 (removed, not a tombstone)", s.TimersPending)
 		}
@@ -287,6 +288,7 @@ func TestLaterTimerDoesNotWakeParkedLoop(t *testing.T) {
 		}
 		time.Sleep(30 * time.Millisecond)
 		do(t, l, func() {})
+		synctest.Wait()
 		if s := l.Stats(); s.TimersFired != 3 {
 			t.Fatalf("fired %d, want 3", s.TimersFired)
 		}
