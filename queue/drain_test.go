@@ -3,7 +3,6 @@ package queue
 import (
 	"fmt"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
 )
@@ -173,29 +172,11 @@ func TestInboxGrowConcurrent(t *testing.T) {
 			per := n / producers
 			q := NewInbox[tagged](2)
 			q.SetMaxCap(1 << 12)
-			var wg sync.WaitGroup
-			start := make(chan struct{})
-			for p := range producers {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					for i := range per {
-						q.Push(tagged{p, i})
-						if i%64 == 63 {
-							runtime.Gosched()
-						}
-					}
-				}()
-			}
-			close(start)
-			nextSeq := make([]int, producers)
+			wait := pushTagged(q, producers, per, 64)
+			order := inOrder{t, make([]int, producers)}
 			got, total := 0, producers*per
 			check := func(v *tagged) {
-				if v.seq != nextSeq[v.producer] {
-					t.Fatalf("producer %d: got seq %d, want %d", v.producer, v.seq, nextSeq[v.producer])
-				}
-				nextSeq[v.producer]++
+				order.see(*v)
 				got++
 			}
 			deadline := time.Now().Add(time.Minute)
@@ -214,7 +195,7 @@ func TestInboxGrowConcurrent(t *testing.T) {
 					runtime.Gosched()
 				}
 			}
-			wg.Wait()
+			wait()
 			if !q.Empty() || q.Len() != 0 {
 				t.Fatal("inbox not empty after all values were received")
 			}

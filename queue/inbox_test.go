@@ -180,7 +180,49 @@ func TestInboxAllocs(t *testing.T) {
 	}
 }
 
+// tagged is a value pushed by a test producer: its index and the sequence
+// number of the push.
 type tagged struct{ producer, seq int }
+
+// pushTagged starts producers goroutines that each push per tagged values
+// into q, calling runtime.Gosched after every yieldEvery pushes so that the
+// consumer catches up now and then and values alternate between the ring and
+// the overflow. It returns a function that waits for all of them.
+func pushTagged(q *Inbox[tagged], producers, per, yieldEvery int) (wait func()) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for p := range producers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			for i := range per {
+				q.Push(tagged{p, i})
+				if i%yieldEvery == yieldEvery-1 {
+					runtime.Gosched()
+				}
+			}
+		}()
+	}
+	close(start) // all start together, to contend
+	return wg.Wait
+}
+
+// inOrder checks that each producer's values arrive exactly in the order it
+// pushed them: next[p] is the sequence number producer p must deliver next.
+type inOrder struct {
+	t    *testing.T
+	next []int
+}
+
+// see checks v and advances its producer's expected sequence number.
+func (o *inOrder) see(v tagged) {
+	o.t.Helper()
+	if v.seq != o.next[v.producer] {
+		o.t.Fatalf("producer %d: got seq %d, want %d", v.producer, v.seq, o.next[v.producer])
+	}
+	o.next[v.producer]++
+}
 
 // TestInboxConcurrent has P producers push N tagged values each into a tiny
 // ring, so the overflow path is taken constantly, and checks that every value
@@ -195,25 +237,8 @@ func TestInboxConcurrent(t *testing.T) {
 			t.Run(fmt.Sprintf("producers=%d/cap=%d", producers, capacity), func(t *testing.T) {
 				perProducer := max(n/producers, 100)
 				q := NewInbox[tagged](capacity)
-				var wg sync.WaitGroup
-				start := make(chan struct{})
-				for p := range producers {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						<-start
-						for i := range perProducer {
-							q.Push(tagged{p, i})
-							if i%8 == 7 {
-								// Let the consumer catch up now and then, so
-								// values alternate between ring and overflow.
-								runtime.Gosched()
-							}
-						}
-					}()
-				}
-				close(start)
-				nextSeq := make([]int, producers)
+				wait := pushTagged(q, producers, perProducer, 8)
+				order := inOrder{t, make([]int, producers)}
 				total, fromOverflow := producers*perProducer, 0
 				deadline := time.Now().Add(time.Minute)
 				for got := 0; got < total; {
@@ -225,16 +250,13 @@ func TestInboxConcurrent(t *testing.T) {
 						runtime.Gosched()
 						continue
 					}
-					if v.seq != nextSeq[v.producer] {
-						t.Fatalf("producer %d: got seq %d, want %d", v.producer, v.seq, nextSeq[v.producer])
-					}
+					order.see(v)
 					if len(q.batch) > 0 {
 						fromOverflow++ // delivered from a batch taken from the overflow
 					}
-					nextSeq[v.producer]++
 					got++
 				}
-				wg.Wait()
+				wait()
 				if _, ok := q.Pop(); ok || !q.Empty() || q.Len() != 0 {
 					t.Fatal("inbox not empty after all values were received")
 				}
