@@ -1,6 +1,7 @@
 // Package benchmarks holds hotloop's go test -bench suites that compare the
-// seed design's locked path with hotloop's cached path, and that measure the
-// loop's operations at 1,000 and 1,000,000 pending timers. It has no API:
+// seed design's locked path with hotloop's cached path, that measure the
+// loop's operations at 1,000 and 1,000,000 pending timers, and that push
+// back 100,000 and 1,000,000 idle timeouts (W8). It has no API:
 // everything is in its _test.go files, and this file is its documentation.
 //
 // # Locked versus cached
@@ -82,9 +83,11 @@
 //   - BenchmarkAfterFuncStop/from=loop|other: schedule a timer 90 minutes
 //     away (in the middle of the pending ones) and Stop it, from a callback
 //     with Local().AfterFunc, or from another goroutine with Loop.AfterFunc,
-//     until the loop has removed and recycled it (W6);
+//     until the loop has removed it (W6); AfterFunc allocates the Timer,
+//     which nothing recycles;
 //   - BenchmarkReset/from=loop|other: Reset a pending timer to 90 minutes,
-//     until the loop has moved it;
+//     until the loop has applied it: after a timer's first Reset each one
+//     moves its deadline later, Reset's cheap path (no message);
 //   - BenchmarkTimerFire: schedule an overdue timer from the loop and fire it
 //     (with its lag recorded); with pending timers far in the future the due
 //     one is always the earliest.
@@ -94,6 +97,40 @@
 // internals between operations; these hold 1k or 1M timers and go through
 // the loop's real iterations only.
 //
+// # Idle timeouts pushed back (W8)
+//
+// BenchmarkW8 is W8 of WORKLOADS.md: N = 100000 or 1000000 timers of 5 s,
+// every one pushed back to 5 s by Reset, round-robin, as a server pushes
+// back each connection's idle timeout on every read. One op is one Reset.
+// The timers are built once per implementation and N, outside the timing,
+// and shared by its from= sub-benchmarks, each going on round-robin where
+// the last run stopped:
+//
+//   - BenchmarkW8/impl=hotloop-heap|hotloop-wheel/N=…/from=…: a core.Loop
+//     with the heap or the wheel, its N timers a []core.Timer set up with
+//     Timer.Init (as a connection manager embeds one per connection) and
+//     armed from the loop. from=loop resets from loop callbacks, 1,000 per
+//     callback, with Timer.Reset; from=loop-local the same with
+//     Local().Reset; from=4goroutines from 4 goroutines, each owning a
+//     contiguous quarter of the timers, ns/op then being the wall time over
+//     all their Resets. Each run ends with a Loop.Do barrier, so that it
+//     is timed until the loop has applied every Reset; a Reset that moves
+//     a deadline later, as all of these do, needs nothing from the loop
+//     (one clock read and one compare-and-swap), which re-files the timer
+//     only when its old filed deadline comes, 5 s after it was armed. A
+//     run that reaches that moment (a long -benchtime, or -count) pays the
+//     loop's re-filing of every timer once, and is slower by that much;
+//   - BenchmarkW8/impl=gotimers/N=…/from=loop|4goroutines: the same with N
+//     time.AfterFunc timers and time.Timer.Reset; Go timers have no loop,
+//     so from=loop is one goroutine doing every Reset;
+//   - BenchmarkW8/clock: one time.Since, the clock read every Reset makes,
+//     so that a Reset can be read as a multiple of it.
+//
+// Every sub-benchmark reports allocs/op and early, the number of timers
+// that fired, and fails if any did: none may, since each is pushed back
+// long before it is due. benchmarks/compare runs W8 against goja, the seed
+// replica and Node.js too.
+//
 // # Running
 //
 // From the repository root:
@@ -101,6 +138,8 @@
 //	go test -run '^$' -bench 'NextExpiry|Iteration' -count=6 ./benchmarks/ > nextexpiry.txt
 //	go run golang.org/x/perf/cmd/benchstat@latest -col /impl nextexpiry.txt
 //	go test -run '^$' -bench 'Post|AfterFuncStop|Reset|TimerFire' -benchmem -count=3 ./benchmarks/
+//	go test -run '^$' -bench W8 -count=6 ./benchmarks/ > w8.txt
+//	go run golang.org/x/perf/cmd/benchstat@latest -col /impl w8.txt
 //	go test -run '^$' -bench . -benchtime=1x ./benchmarks/   # every benchmark once (CI), about 20 s
 //
 // The sub-benchmark level that names the implementation is impl=locked or

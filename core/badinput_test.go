@@ -98,7 +98,7 @@ func TestBadInputExtremeDurations(t *testing.T) {
 		must(l.AfterFunc(math.MinInt64, rec("negA")))
 		must(l.At(time.Unix(0, 0), rec("past")))
 		must(l.AfterFunc(time.Millisecond, rec("1ms")))
-		var lfar Timer
+		var lfar *Timer
 		do(t, l, func() {
 			lfar = must(l.Local().AfterFunc(math.MaxInt64-1, rec("lfar")))
 			must(l.Local().AfterFunc(math.MinInt64, rec("lneg")))
@@ -111,7 +111,7 @@ func TestBadInputExtremeDurations(t *testing.T) {
 		if len(got) != 4 || got[3] != "1ms" || !sameSet(got[:3], "negA", "past", "lneg") {
 			t.Fatalf("fired %v, want negA, past, lneg in any order, then 1ms", got)
 		}
-		for name, tm := range map[string]Timer{"farA": farA, "farE": farE, "farAt": farAt, "lfar": lfar} {
+		for name, tm := range map[string]*Timer{"farA": farA, "farE": farE, "farAt": farAt, "lfar": lfar} {
 			if !tm.Stop() {
 				t.Errorf("Stop of pending %s: false", name)
 			}
@@ -176,9 +176,10 @@ func TestBadInputResetExtremes(t *testing.T) {
 	})
 }
 
-// TestBadInputResetHandles: Reset and Stop of handles that are fired,
-// stopped, cancelled by Close, or the zero Timer report false and change
-// nothing, as core/timer.go documents.
+// TestBadInputResetHandles: Reset of a fired or stopped timer re-arms it
+// and reports false (it was not armed), as time.Timer.Reset does; Stop of
+// one reports false; the zero Timer's Stop reports false and its Reset
+// panics with a message; after Close, Reset no longer re-arms.
 func TestBadInputResetHandles(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := New()
@@ -191,21 +192,28 @@ func TestBadInputResetHandles(t *testing.T) {
 		}
 		time.Sleep(2 * time.Millisecond)
 		do(t, l, func() {})
-		if fired.Reset(time.Millisecond) || stopped.Reset(time.Millisecond) || fired.Stop() || stopped.Stop() {
-			t.Fatal("Reset or Stop of a fired or stopped timer: true")
+		if fired.Stop() || stopped.Stop() {
+			t.Fatal("Stop of a fired or stopped timer: true")
 		}
-		if (Timer{}).Reset(math.MinInt64) || (Timer{}).Stop() {
-			t.Fatal("zero Timer: true")
+		if fired.Reset(time.Millisecond) || stopped.Reset(time.Millisecond) {
+			t.Fatal("Reset of a fired or stopped timer: true (it was not armed)")
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(2 * time.Millisecond)
 		do(t, l, func() {})
-		if runs != 1 {
-			t.Fatalf("runs = %d, want 1 (no revival)", runs)
+		if runs != 102 {
+			t.Fatalf("runs = %d, want 102: both timers re-armed by Reset fire once more", runs)
 		}
+		if (&Timer{}).Stop() || (*Timer)(nil).Stop() {
+			t.Fatal("zero or nil Timer: Stop true")
+		}
+		mustPanicWith(t, "hotloop: Timer.Reset on a Timer not made by", func() { (&Timer{}).Reset(math.MinInt64) })
 		cancelled := must(l.AfterFunc(time.Hour, func() { t.Error("cancelled timer ran") }))
 		stop()
 		if cancelled.Reset(time.Millisecond) || cancelled.Stop() {
 			t.Fatal("Reset or Stop of a timer cancelled by Close: true")
+		}
+		if cancelled.n.Value.load().armed() {
+			t.Fatal("Reset after Close re-armed a timer")
 		}
 	})
 }

@@ -117,7 +117,7 @@ func BenchmarkLocalAfterFuncStopMany(b *testing.B) {
 			b.Run("store="+store.String()+"/stop="+stop, func(b *testing.B) {
 				benchOnLoop(b, func(b *testing.B, l *Loop) {
 					lc := l.Local()
-					ts := make([]Timer, n)
+					ts := make([]*Timer, n)
 					round := func() {
 						for i := range ts {
 							ts[i], _ = lc.AfterFunc(time.Second, noop)

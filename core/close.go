@@ -138,12 +138,8 @@ func (l *Loop) finish() {
 				if !ok {
 					break
 				}
-				if e.n == nil {
-					l.call(e.fn)
-					l.counts.callbacks++
-				} else if e.n.Seq == e.seq && !e.n.InStore() {
-					l.cancel(e.n) // a zero-delay timer is a timer: cancelled
-				}
+				l.call(e.fn)
+				l.counts.callbacks++
 			}
 		}
 		l.publish()
@@ -162,25 +158,17 @@ func (l *Loop) cancelAll() {
 	}
 }
 
-// cancel ends a timer that Close found pending. Owner only.
+// cancel disarms a timer that Close or Shutdown found armed (its Stop then
+// reports false) and counts it. Owner only.
 func (l *Loop) cancel(n *timerNode) {
-	p := &n.Value
-	for {
-		s := p.state.Load()
-		st := s & statusMask
-		if st != stPending && st != stResetting {
-			return // stopped: its Stop already reported true
-		}
-		if p.state.CompareAndSwap(s, (s>>genShift+1)<<genShift) {
-			l.counts.cancelled++
-			return
-		}
+	if _, ok := n.Value.disarm(); ok {
+		l.counts.cancelled++
 	}
 }
 
 // stopPeriodic cancels every periodic timer, once, when Shutdown begins:
-// they would keep the loop alive forever. O(n log n) for n pending timers.
-// Owner only.
+// they would keep the loop alive forever. Stopped timers still in the store
+// go too. O(n log n) for n timers in the store. Owner only.
 func (l *Loop) stopPeriodic() {
 	keep := make([]*timerNode, 0, l.timers.Len())
 	for {
@@ -188,11 +176,13 @@ func (l *Loop) stopPeriodic() {
 		if n == nil {
 			break
 		}
-		if n.Value.state.Load()&periodicBit != 0 {
+		if n.Value.period > 0 {
 			l.cancel(n)
 			continue
 		}
-		keep = append(keep, n)
+		if n.Value.load().armed() {
+			keep = append(keep, n)
+		}
 	}
 	for _, n := range keep {
 		l.timers.Update(n, n.When, n.Seq)

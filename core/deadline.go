@@ -8,8 +8,8 @@ package core
 
 // coalesce rounds deadline up to the next multiple of slack (WithSlack), so
 // that every deadline in the same slack-long window maps to one wake-up at
-// its end. It never returns less than deadline, and never reaches
-// cache.None. slack <= 0 returns deadline unchanged. O(1).
+// its end. It never returns less than deadline, nor more than
+// maxWhen. slack <= 0 returns deadline unchanged. O(1).
 func coalesce(deadline, slack int64) int64 {
 	if slack <= 0 || deadline <= 0 {
 		return deadline

@@ -18,7 +18,7 @@ func TestCoalesceRoundsUpNeverDown(t *testing.T) {
 		{1001, 1000, 2000},
 		{12345, 0, 12345},
 		{12345, -5, 12345},
-		{cache.None - 2, 1 << 40, cache.None - 1}, // clamped below None
+		{maxWhen - 2, 1 << 40, maxWhen}, // clamped at the latest deadline
 	}
 	for _, c := range cases {
 		got := coalesce(c.deadline, c.slack)
@@ -30,22 +30,23 @@ func TestCoalesceRoundsUpNeverDown(t *testing.T) {
 
 func FuzzCoalesce(f *testing.F) {
 	f.Add(int64(1), int64(1000))
+	f.Add(int64(maxWhen-7), int64(1<<20))
 	f.Add(int64(math.MaxInt64-7), int64(1<<20))
 	f.Fuzz(func(t *testing.T, deadline, slack int64) {
-		if deadline < 0 || deadline >= cache.None {
-			return // the loop's deadlines are in [0, None)
+		if deadline < 0 || deadline > maxWhen {
+			return // the loop's deadlines are in [0, maxWhen]
 		}
 		got := coalesce(deadline, slack)
 		if got < deadline {
 			t.Fatalf("coalesce(%d, %d) = %d: earlier than the deadline", deadline, slack, got)
 		}
-		if got >= cache.None {
-			t.Fatalf("coalesce(%d, %d) = %d: reached None", deadline, slack, got)
+		if got > maxWhen {
+			t.Fatalf("coalesce(%d, %d) = %d: beyond maxWhen", deadline, slack, got)
 		}
 		if slack > 0 && got-deadline >= slack {
 			t.Fatalf("coalesce(%d, %d) = %d: later by a whole slack", deadline, slack, got)
 		}
-		if slack > 0 && got != cache.None-1 && got%slack != 0 {
+		if slack > 0 && got != maxWhen && got%slack != 0 {
 			t.Fatalf("coalesce(%d, %d) = %d: not on the slack grid", deadline, slack, got)
 		}
 	})

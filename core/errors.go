@@ -26,3 +26,8 @@ func badArg(method string, err error) error {
 }
 
 var errZeroTime = errors.New("zero time.Time")
+
+var (
+	errNilLoop   = errors.New("nil Loop")
+	errInitTwice = errors.New("Timer already set up (by Init, AfterFunc, At or Every)")
+)

@@ -67,7 +67,7 @@ func ExampleLocal_Stop() {
 	// each timer out of the store at once, without a message to the loop.
 	l.Do(context.Background(), func() {
 		lc := l.Local()
-		timeouts := make([]core.Timer, 3)
+		timeouts := make([]*core.Timer, 3)
 		for i := range timeouts {
 			timeouts[i], _ = lc.AfterFunc(time.Second, func() { fmt.Println("timed out") })
 		}
@@ -89,7 +89,7 @@ func ExampleLoop_Every() {
 
 	done := make(chan struct{})
 	n := 0
-	var t core.Timer
+	var t *core.Timer
 	// Scheduled from the loop goroutine, so the callback's use of t is
 	// ordered after the assignment.
 	l.Do(context.Background(), func() {

@@ -10,19 +10,26 @@ import (
 	"time"
 )
 
-// modelTimer is the model's view of one timer.
+// modelTimer is the model's view of one timer: its state word (pending,
+// when) and, while it is in the store, its filed key (filedWhen, seq),
+// which a Reset that moves the deadline later leaves alone (timer.go, rule
+// 3) until the loop re-files it.
 type modelTimer struct {
-	id      int
-	when    time.Duration // deadline, since the loop was made
-	seq     uint64        // scheduling order, as the loop assigns it
-	period  time.Duration // > 0 for Every
-	pending bool
+	id        int
+	pending   bool          // armed
+	when      time.Duration // the word's deadline, since the loop was made
+	filedWhen time.Duration // the store's key, valid while pending
+	seq       uint64        // the store's tie-break, as the loop assigns it
+	period    time.Duration // > 0 for Every
 }
 
 // loopModel is a plain, single-threaded model of what a Loop promises:
 // posts run at once (the loop is idle between ops), timers fire at their
-// deadline in (deadline, scheduling order) order, periodic timers tick one
-// period apart, Stop and Reset report true exactly for pending timers.
+// deadline in (deadline, scheduling order) order — where a Reset that
+// pushed a timer later takes its place among equal deadlines when the loop
+// re-files it, at its old deadline — periodic timers tick one period
+// apart, Stop reports whether the timer was armed and disarms it, Reset
+// reports the same and arms it.
 type loopModel struct {
 	now    time.Duration
 	seq    uint64
@@ -31,18 +38,42 @@ type loopModel struct {
 }
 
 func (m *loopModel) schedule(id int, when, period time.Duration) *modelTimer {
-	m.seq++
-	mt := &modelTimer{id: id, when: when, seq: m.seq, period: period, pending: true}
+	mt := &modelTimer{id: id, period: period}
 	m.timers = append(m.timers, mt)
+	m.reset(mt, when)
 	return mt
 }
 
-// advance fires, in order, every timer due up to to, and sets now = to.
+// file puts mt in the store at when, with the next sequence number.
+func (m *loopModel) file(mt *modelTimer, when time.Duration) {
+	m.seq++
+	mt.filedWhen, mt.seq = when, m.seq
+}
+
+// reset is Reset(when - now) in the model: it reports whether mt was armed.
+func (m *loopModel) reset(mt *modelTimer, when time.Duration) bool {
+	was := mt.pending
+	if !was || when < mt.when {
+		m.file(mt, when) // re-armed or moved earlier: filed now
+	}
+	mt.pending, mt.when = true, when // later: the filed key stays
+	return was
+}
+
+// stop is Stop in the model.
+func (m *loopModel) stop(mt *modelTimer) bool {
+	was := mt.pending
+	mt.pending = false
+	return was
+}
+
+// advance runs the loop up to to: in filed order, it re-files timers
+// pushed later and fires the due ones, then sets now = to.
 func (m *loopModel) advance(to time.Duration) {
 	for {
 		var next *modelTimer
 		for _, mt := range m.timers {
-			if mt.pending && mt.when <= to && (next == nil || mt.when < next.when || mt.when == next.when && mt.seq < next.seq) {
+			if mt.pending && mt.filedWhen <= to && (next == nil || mt.filedWhen < next.filedWhen || mt.filedWhen == next.filedWhen && mt.seq < next.seq) {
 				next = mt
 			}
 		}
@@ -50,23 +81,31 @@ func (m *loopModel) advance(to time.Duration) {
 			m.now = to
 			return
 		}
-		m.now = max(m.now, next.when)
+		m.now = max(m.now, next.filedWhen)
+		if next.when > next.filedWhen {
+			m.file(next, next.when)
+			continue
+		}
 		m.log = append(m.log, fmt.Sprintf("t%d@%v", next.id, m.now))
 		if next.period > 0 {
-			m.seq++
 			next.when += next.period
-			next.seq = m.seq
+			m.file(next, next.when)
 		} else {
 			next.pending = false
 		}
 	}
 }
 
+// clone returns a deep copy of mt, to try an order of concurrent operations.
+func (mt *modelTimer) clone() *modelTimer { c := *mt; return &c }
+
 // FuzzLoop drives a whole Loop, on synctest's fake clock, through a
-// sequence of operations decoded from the input (two bytes each; Stop from
-// the loop goroutine, Local().Stop, when the op byte has bit 3 set), and
-// compares what ran, when, in which order, and what Stop and Reset
-// reported, with loopModel. After each operation synctest.Wait lets the loop
+// sequence of operations decoded from the input (two bytes each: Post,
+// AfterFunc, Local().AfterFunc, Init+Reset, Every, At, Stop, Reset, sleep;
+// bit 3 of the op byte makes Stop and Reset Local().Stop and Local().Reset
+// from the loop goroutine, and bit 4 races a Stop and a Reset, or two
+// Resets, of one timer from two goroutines), and compares what ran, when,
+// in which order, and what Stop and Reset reported, with loopModel. After each operation synctest.Wait lets the loop
 // finish everything due, so the expected interleaving is exact.
 func FuzzLoop(f *testing.F) {
 	f.Add([]byte{0, 0, 1, 5, 6, 10})
@@ -75,6 +114,12 @@ func FuzzLoop(f *testing.F) {
 	f.Add([]byte{2, 0, 2, 20, 7, 0, 7, 9, 5, 1, 6, 15, 5, 1, 4, 1, 6, 15})
 	f.Add([]byte{1, 15, 1, 15, 2, 15, 6, 19, 6, 19, 5, 0, 5, 1, 4, 2, 0, 0})
 	f.Add([]byte{2, 4, 1, 4, 3, 2, 12, 0, 6, 3, 12, 2, 2, 20, 12, 3, 6, 19})
+	// Reset after fire and after Stop, from both sides; a Local().Reset
+	// earlier; Init+Reset; concurrent Stop/Reset and Reset/Reset.
+	f.Add([]byte{1, 4, 6, 10, 5, 0x52, 6, 10, 4, 0, 5, 0x30, 6, 19})
+	f.Add([]byte{9, 8, 13, 0x63, 6, 2, 13, 0x01, 6, 19, 13, 0x90, 6, 19})
+	f.Add([]byte{1, 10, 2, 12, 20, 0x71, 21, 0x5a, 6, 19, 21, 0x27, 20, 0x40, 6, 19})
+	f.Add([]byte{3, 2, 1, 9, 21, 0x95, 6, 4, 5, 0xf0, 6, 9, 4, 0, 5, 0x41, 6, 15})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 128 {
 			data = data[:128]
@@ -110,7 +155,7 @@ func FuzzLoop(f *testing.F) {
 				}
 			}
 			m := &loopModel{}
-			var handles []Timer
+			var handles []*Timer
 			for i := 0; i+1 < len(data); i += 2 {
 				id, b := i/2, data[i+1]
 				d := time.Duration(int(b%16)-3) * time.Millisecond // -3ms .. 12ms
@@ -121,8 +166,17 @@ func FuzzLoop(f *testing.F) {
 					}
 					m.log = append(m.log, fmt.Sprintf("p%d@%v", id, m.now))
 				case 1, 2:
-					var tm Timer
-					if data[i]%8 == 1 {
+					var tm *Timer
+					if data[i]%8 == 1 && data[i]&8 != 0 {
+						// The embedded form: Init, then Reset arms it.
+						tm = new(Timer)
+						if err := tm.Init(l, rec(id, true)); err != nil {
+							t.Fatal(err)
+						}
+						if tm.Reset(d) {
+							t.Fatal("Reset of a timer fresh from Init: true")
+						}
+					} else if data[i]%8 == 1 {
 						tm = must(l.AfterFunc(d, rec(id, true)))
 					} else if err := l.Do(context.Background(), func() {
 						tm = must(l.Local().AfterFunc(d, rec(id, true)))
@@ -144,29 +198,34 @@ func FuzzLoop(f *testing.F) {
 					}
 					k := int(b) % len(handles)
 					mt := m.timers[k]
+					rd := time.Duration(int(b/16)-3) * time.Millisecond
+					if data[i]&16 != 0 {
+						concurrent(t, m, k, handles[k], data[i]%8 == 4, rd, time.Duration(int(b%16)-3)*time.Millisecond)
+						break
+					}
 					var ok bool
+					local := data[i]&8 != 0 // from the loop goroutine: Local().Stop, Local().Reset
 					if data[i]%8 == 4 {
-						if data[i]&8 != 0 {
-							// From the loop goroutine: Local().Stop.
+						if local {
 							if err := l.Do(context.Background(), func() { ok = l.Local().Stop(handles[k]) }); err != nil {
 								t.Fatal(err)
 							}
 						} else {
 							ok = handles[k].Stop()
 						}
-						if ok != mt.pending {
-							t.Fatalf("op %d: Stop of timer %d = %v, model says %v", id, mt.id, ok, mt.pending)
+						if want := m.stop(mt); ok != want {
+							t.Fatalf("op %d: Stop of timer %d = %v, model says %v", id, mt.id, ok, want)
 						}
-						mt.pending = false
 					} else {
-						rd := time.Duration(int(b/16)-3) * time.Millisecond
-						ok = handles[k].Reset(rd)
-						if ok != mt.pending {
-							t.Fatalf("op %d: Reset of timer %d = %v, model says %v", id, mt.id, ok, mt.pending)
+						if local {
+							if err := l.Do(context.Background(), func() { ok = l.Local().Reset(handles[k], rd) }); err != nil {
+								t.Fatal(err)
+							}
+						} else {
+							ok = handles[k].Reset(rd)
 						}
-						if ok {
-							m.seq++
-							mt.when, mt.seq = m.now+max(rd, 0), m.seq
+						if want := m.reset(mt, m.now+max(rd, 0)); ok != want {
+							t.Fatalf("op %d: Reset of timer %d = %v, model says %v", id, mt.id, ok, want)
 						}
 					}
 				case 6:
@@ -201,4 +260,66 @@ func FuzzLoop(f *testing.F) {
 			}
 		})
 	})
+}
+
+// concurrent races two operations on one timer from two goroutines — a Stop
+// and a Reset(d1) when stop is set, else Reset(d1) and Reset(d2) — and
+// checks the linearizable rule: what they reported, and the timer's state
+// word after, are those of one of the two sequential orders — with the
+// loop perhaps firing the timer between them, if the first made it due —
+// whose model state it then adopts. Time stands still meanwhile (synctest), so both
+// Resets read the same clock.
+func concurrent(t *testing.T, m *loopModel, k int, tm *Timer, stop bool, d1, d2 time.Duration) {
+	t.Helper()
+	type op func(m *loopModel, mt *modelTimer) bool
+	reset := func(d time.Duration) op {
+		return func(m *loopModel, mt *modelTimer) bool { return m.reset(mt, m.now+max(d, 0)) }
+	}
+	ops := [2]op{reset(d1), reset(d2)}
+	real := [2]func() bool{func() bool { return tm.Reset(d1) }, func() bool { return tm.Reset(d2) }}
+	if stop {
+		ops[1] = func(m *loopModel, mt *modelTimer) bool { return m.stop(mt) }
+		real[1] = tm.Stop
+	}
+	var got [2]bool
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			got[i] = real[i]()
+		}()
+	}
+	close(start)
+	wg.Wait()
+	synctest.Wait() // the loop has applied their messages, and fired what is due
+	word := tm.n.Value.load()
+	var tried []string
+	for _, order := range [][2]int{{0, 1}, {1, 0}} {
+		for _, between := range []bool{false, true} {
+			try := *m
+			try.log = slices.Clone(m.log)
+			try.timers = make([]*modelTimer, len(m.timers))
+			for j, x := range m.timers {
+				try.timers[j] = x.clone()
+			}
+			mt := try.timers[k]
+			var want [2]bool
+			want[order[0]] = ops[order[0]](&try, mt)
+			if between {
+				try.advance(m.now) // the loop fired it in between: the first op made it due
+			}
+			want[order[1]] = ops[order[1]](&try, mt)
+			try.advance(m.now) // what the loop has done since: a Reset may have made it due
+			if want == got && word.armed() == mt.pending && (!mt.pending || time.Duration(word.when()) == mt.when) {
+				*m = try
+				return
+			}
+			tried = append(tried, fmt.Sprintf("order %v (fired between: %v): reports %v, armed %v when %v", order, between, want, mt.pending, mt.when))
+		}
+	}
+	t.Fatalf("concurrent ops on timer %d (stop=%v, d1=%v, d2=%v): reported %v, word %v; no sequential order gives that: %v",
+		m.timers[k].id, stop, d1, d2, got, word, tried)
 }

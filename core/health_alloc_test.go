@@ -15,14 +15,18 @@ func TestHealthZeroAllocs(t *testing.T) {
 	stop := start(t, l)
 	defer stop()
 	var h Health
+	var tm Timer
+	if err := tm.Init(l, noop); err != nil {
+		t.Fatal(err)
+	}
 	cases := map[string]func(){
 		"Local.Post+run": func() {
 			l.Local().Post(noop)
 			l.runReady(1)
 		},
-		"Local.AfterFunc+fire": func() {
-			must(l.Local().AfterFunc(-1, noop))
-			l.runReady(1)
+		"Local.Reset+fire": func() {
+			l.Local().Reset(&tm, 0)
+			l.fireDue(1)
 		},
 		"Post+run": func() {
 			l.Post(noop)

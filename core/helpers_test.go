@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -49,9 +50,23 @@ func statsWhen(l *Loop, ok func(Stats) bool) Stats {
 }
 
 // must returns tm, panicking (and so failing the test) on a scheduling error.
-func must(tm Timer, err error) Timer {
+func must(tm *Timer, err error) *Timer {
 	if err != nil {
 		panic("scheduling: " + err.Error())
 	}
 	return tm
+}
+
+// mustPanicWith fails t unless f panics with a message that starts with
+// prefix.
+func mustPanicWith(t *testing.T, prefix string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		v := recover()
+		if msg, ok := v.(string); !ok || !strings.HasPrefix(msg, prefix) {
+			t.Fatalf("panic %v, want one starting %q", v, prefix)
+		}
+	}()
+	f()
 }

@@ -70,148 +70,85 @@ func (lc *Local) Post(fn func()) error {
 	return nil
 }
 
-// AfterFunc schedules fn to run once, after at least d; d <= 0 runs it
-// after the callbacks already queued. See Loop.AfterFunc. Loop goroutine
-// only. O(log n) for n pending timers; no allocation in steady state.
-func (lc *Local) AfterFunc(d time.Duration, fn func()) (Timer, error) {
+// AfterFunc schedules fn to run once, after at least d; d <= 0 makes it due
+// at once. See Loop.AfterFunc. Loop goroutine only. O(log n) for n pending
+// timers with the heap, O(1) with the wheel; it allocates the Timer.
+func (lc *Local) AfterFunc(d time.Duration, fn func()) (*Timer, error) {
 	lc.check("AfterFunc")
-	return lc.l.scheduleLocal("Local().AfterFunc", lc.l.deadline(d), 0, TickSkip, d <= 0, fn)
+	return lc.l.newTimer("Local().AfterFunc", lc.l.deadline(d), 0, TickSkip, true, fn)
 }
 
 // At schedules fn to run once, at or after t. See Loop.At. Loop goroutine
 // only. O(log n).
-func (lc *Local) At(t time.Time, fn func()) (Timer, error) {
+func (lc *Local) At(t time.Time, fn func()) (*Timer, error) {
 	lc.check("At")
 	if t.IsZero() {
-		return Timer{}, badArg("Local().At", errZeroTime)
+		return nil, badArg("Local().At", errZeroTime)
 	}
-	return lc.l.scheduleLocal("Local().At", lc.l.atDeadline(t), 0, TickSkip, false, fn)
+	return lc.l.newTimer("Local().At", lc.l.atDeadline(t), 0, TickSkip, true, fn)
 }
 
 // Every schedules fn to run every period, with an optional missed-tick
 // policy. See Loop.Every. Loop goroutine only. O(log n).
-func (lc *Local) Every(period time.Duration, fn func(), policy ...MissedTick) (Timer, error) {
+func (lc *Local) Every(period time.Duration, fn func(), policy ...MissedTick) (*Timer, error) {
 	lc.check("Every")
 	if period <= 0 {
-		return Timer{}, badArg("Local().Every", ErrBadPeriod)
+		return nil, badArg("Local().Every", ErrBadPeriod)
 	}
 	missed, err := missedTick("Local().Every", policy)
 	if err != nil {
-		return Timer{}, err
+		return nil, err
 	}
-	return lc.l.scheduleLocal("Local().Every", lc.l.deadline(period), int64(period), missed, false, fn)
+	return lc.l.newTimer("Local().Every", lc.l.deadline(period), int64(period), missed, true, fn)
 }
 
-// Stop is t.Stop() for the loop goroutine: it prevents the timer from
-// firing and reports whether that call prevented a call of its callback,
-// exactly as Timer.Stop does, and a stale handle is as safe as there.
-// Unlike Timer.Stop, which sends the loop a message (a push into the inbox,
-// applied at the loop's next iteration), it takes the timer out of the
-// store and recycles its node at once, so stopping many timers costs no
-// inbox traffic. (A timer that another goroutine scheduled and the loop has
-// not received yet is still stopped with a message.) Loop goroutine only:
-// it panics when no goroutine runs the loop, like every Local method. A
-// handle of another Loop's timer is stopped through Timer.Stop. O(1)
-// amortised with either timer store; no allocation.
-func (lc *Local) Stop(t Timer) bool {
+// Stop is t.Stop() for the loop goroutine: it stops the timer and reports
+// whether it was armed, exactly as Timer.Stop does, but takes the timer out
+// of the store at once instead of sending the loop a message, so stopping
+// many timers costs no inbox traffic. Loop goroutine only: it panics when
+// no goroutine runs the loop, like every Local method. A timer of another
+// Loop is stopped through Timer.Stop. O(log n) with the heap, O(1) with the
+// wheel; no allocation.
+func (lc *Local) Stop(t *Timer) bool {
 	lc.check("Stop")
-	n := t.n
-	if n == nil {
+	if t == nil {
 		return false
 	}
-	l := lc.l
+	n := &t.n
 	p := &n.Value
-	if p.loop != l {
-		return t.Stop()
+	if p.loop != lc.l {
+		return t.Stop() // another loop's, or never set up (false)
 	}
-	// The same decision as Timer.Stop (see the transition table in
-	// timer.go): one CAS on the state word decides the race with other
-	// goroutines' Stop and Reset, and with the loop's own fire, for this
-	// generation; once it has succeeded, every other handle operation on
-	// this generation fails.
-	//
-	// Where Timer.Stop moves to stStopped and sends opStop, for the loop to
-	// remove and recycle the node at its next iteration, we are the loop:
-	// we move straight to idle(g+1) and finish the node here. That is safe
-	// unless an opAdd message for this generation is still in the inbox:
-	// applying it would put the recycled node back into the store. A node
-	// in the store has had its opAdd applied; a node scheduled by the loop
-	// itself (shared false) never had one. (shared was written before the
-	// state word became pending in this generation, so our load of the
-	// state orders it before our read; only the loop recycles a node while
-	// it runs, so it cannot change under us.) Out of the store, such a node
-	// is a zero-delay timer in the ready queue, a periodic timer inside its
-	// own callback, or a resetting timer that fire let go; the new
-	// generation makes the ready queue (which compares Seq, which reuse
-	// zeroes), fire (whose CAS running -> pending compares the whole word)
-	// and any opReset or late message (which compare gen) leave the node
-	// alone from now on, even once a new timer reuses it.
-	var direct bool
-	for {
-		s := p.state.Load()
-		if !stoppable(s, t.gen) {
-			return false
-		}
-		direct = n.InStore() || !p.shared
-		next := s&^statusMask | stStopped
-		if direct {
-			next = (t.gen + 1) << genShift // stIdle
-		}
-		if p.state.CompareAndSwap(s, next) {
-			break
-		}
+	if _, ok := p.disarm(); !ok {
+		return false
 	}
-	if direct {
-		l.timers.Remove(n)
-		l.reuse(n)
-		return true
-	}
-	// A timer scheduled by another goroutine and not yet in the store: its
-	// opAdd message may still be ahead in the inbox. Send opStop behind it,
-	// as Timer.Stop does.
-	if m := (message{op: opStop, n: n, gen: t.gen}); !l.inbox.Push(m) {
-		l.pushLate(m)
-	}
+	// The store is ours: take the timer out now. If it was not filed, a
+	// message for it may still be on its way (rule 4 in timer.go); settle
+	// will find it disarmed and do nothing.
+	lc.l.timers.Remove(n)
 	return true
 }
 
-// scheduleLocal inserts a timer directly. Loop goroutine only.
-func (l *Loop) scheduleLocal(method string, when, period int64, missed MissedTick, immediate bool, fn func()) (Timer, error) {
-	if fn == nil {
-		return Timer{}, badArg(method, ErrNilFunc)
-	}
-	if l.closing() {
-		return Timer{}, ErrClosed
-	}
-	var n *timerNode
-	if k := len(l.free); k > 0 {
-		n = l.free[k-1]
-		l.free[k-1] = nil
-		l.free = l.free[:k-1]
-		if k-1 < l.freeLow {
-			l.freeLow = k - 1
-		}
-	} else {
-		n = l.pool.Get().(*timerNode)
-	}
+// Reset is t.Reset(d) for the loop goroutine: the same semantics, report
+// and cost when it moves a deadline later, but when it re-arms the timer or
+// moves it earlier it files it in the store at once rather than sending the
+// loop a message. Loop goroutine only, like every Local method; a timer of
+// another Loop is reset through Timer.Reset. It panics, as Timer.Reset
+// does, on a Timer that was never set up. No allocation.
+func (lc *Local) Reset(t *Timer, d time.Duration) bool {
+	lc.check("Reset")
+	l := lc.l
+	n := &t.n
 	p := &n.Value
-	gen := p.state.Load() >> genShift
-	p.fn = fn
-	p.period = period
-	p.missed = missed
-	p.shared = false
-	st := gen<<genShift | stPending
-	if period > 0 {
-		st |= periodicBit
+	if p.loop != l {
+		return t.Reset(d)
 	}
-	p.state.Store(st)
-	seq := l.nextSeq()
-	if immediate {
-		n.When = when
-		n.Seq = seq
-		l.ready.pushRare(entry{n: n, seq: seq})
-	} else {
-		l.timers.Update(n, when, seq)
+	old, new, ok := p.rearm(l.deadline(d))
+	if !ok {
+		return false
 	}
-	return Timer{n: n, gen: gen}, nil
+	if !new.filed() {
+		l.settle(n) // we are the loop: file it now, as its message would
+	}
+	return old.armed()
 }

@@ -84,10 +84,6 @@ type Loop struct {
 	// late carries Stop and Reset messages refused by the closed inbox.
 	late lateBox
 
-	// pool recycles timer nodes for goroutines other than the loop's. The
-	// loop puts nodes back into it when its own free list is full.
-	pool sync.Pool
-
 	// handleFn is l.handle, bound once in New so that drain does not
 	// allocate a method value per call. Immutable.
 	handleFn func(*message)
@@ -102,9 +98,6 @@ type Loop struct {
 	inLoop   bool               // true while a goroutine owns the loop; read by Local to catch misuse
 	ready    readyQueue         // callbacks and zero-delay timers, in order (ready.go)
 	timers   wheel.Store[timer] // pending timers, ordered by (When, Seq)
-	free     []*timerNode       // recycled nodes, reused by Local timers first (see trimFree)
-	freeLow  int                // the fewest nodes free has held since trimFree last looked
-	freeOps  int                // recycles onto a free list longer than maxFree since then
 	seq      uint64             // last Seq handed out; Seq 0 means "not scheduled"
 	pubWhen  int64              // the deadline last published to expiry
 	counts   statsCounts        // the loop's own counters, published to stats
@@ -116,20 +109,12 @@ type Loop struct {
 	finished     bool // finish has run; release closes done
 }
 
-// maxFree is the length down to which trimFree gives the nodes of the
-// loop's private free list that it has not needed for a while to the shared
-// pool.
-const maxFree = 4096
-
-// entry is one entry of the ready queue: a callback (n == nil), or a timer
-// scheduled with a delay <= 0, which runs in queue order unless it was
-// stopped or rescheduled since (seq no longer matches n.Seq). For a
-// callback, seq is 0, or 1 + the loop clock at its post when the post was
-// sampled for the post-lag histogram (observe.go). The ready queue stores a
-// callback with seq 0 as its bare func (see readyQueue).
+// entry is one entry of the ready queue: a callback, and its seq: 0, or
+// 1 + the loop clock at its post when the post was sampled for the
+// post-lag histogram (observe.go). The ready queue stores a callback with
+// seq 0 as its bare func (see readyQueue).
 type entry struct {
 	fn  func()
-	n   *timerNode
 	seq uint64
 }
 
@@ -137,11 +122,8 @@ type entry struct {
 type op uint8
 
 const (
-	opPost     op = iota // run fn
-	opAdd                // schedule n at when
-	opAddReady           // schedule n after the callbacks already queued
-	opStop               // n (generation gen) was stopped: remove and recycle it
-	opReset              // n (generation gen) was reset: move it to when
+	opPost  op = iota // run fn; when is the post's sampling stamp, or 0
+	opTimer           // look at n's state word and file or remove n (Loop.settle)
 )
 
 // message is what other goroutines push into the inbox.
@@ -149,7 +131,6 @@ type message struct {
 	op   op
 	fn   func()
 	n    *timerNode
-	gen  uint64
 	when int64
 }
 
@@ -186,7 +167,6 @@ func New(opts ...Option) *Loop {
 		cfg.obs.clock.attach(l) // virtual time: the clock is the parker
 	}
 	l.health.init(&cfg.obs)
-	l.pool.New = func() any { return l.newNode() }
 	return l
 }
 
@@ -199,15 +179,16 @@ func (l *Loop) now() int64 {
 	return int64(time.Since(l.base))
 }
 
-// deadline returns now+d, clamped so that it never reaches cache.None.
+// deadline returns now+d, clamped to [0, maxWhen]: a d < 0 means now.
 func (l *Loop) deadline(d time.Duration) int64 {
-	return addClamped(l.now(), int64(d))
+	return addClamped(l.now(), max(int64(d), 0))
 }
 
-// addClamped returns a+b for a >= 0, saturating below cache.None.
+// addClamped returns a+b for a, b >= 0, saturating at maxWhen, the latest
+// deadline a timer's state word holds (timer.go).
 func addClamped(a, b int64) int64 {
-	if b > 0 && a > cache.None-1-b {
-		return cache.None - 1
+	if a > maxWhen-b {
+		return maxWhen
 	}
 	return a + b
 }

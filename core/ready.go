@@ -7,14 +7,14 @@ import "github.com/hotloop/hotloop/queue"
 //
 // The common entry, a callback whose post was not sampled for the post-lag
 // histogram, is a bare func() in fns: 8 bytes a slot, so that a burst of
-// Local().Post moves a third of the memory that a full entry would. Every
-// other entry (a sampled post, a zero-delay timer) is a nil in fns, which
+// Local().Post moves a third of the memory that a full entry would. The
+// other entry, a sampled post, is a nil in fns, which
 // keeps its place in the order, and the entry itself in rare, which is in
 // the same order: the k-th nil in fns is the k-th entry of rare. (A nil
 // callback never reaches the queue: Post and Local().Post reject it.)
 type readyQueue struct {
 	fns  queue.Ring[func()] // every entry; nil for one that is in rare
-	rare queue.Ring[entry]  // sampled posts and zero-delay timers, in order
+	rare queue.Ring[entry]  // sampled posts, in order
 }
 
 // Len returns the number of entries queued. O(1).
@@ -22,7 +22,7 @@ func (q *readyQueue) Len() int { return q.fns.Len() }
 
 // push appends e. O(1) amortised.
 func (q *readyQueue) push(e entry) {
-	if e.n == nil && e.seq == 0 {
+	if e.seq == 0 {
 		q.fns.PushBack(e.fn)
 		return
 	}

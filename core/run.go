@@ -149,47 +149,8 @@ func (l *Loop) handle(m *message) {
 	switch m.op {
 	case opPost:
 		l.ready.push(entry{fn: m.fn, seq: uint64(m.when)}) // when: the post's sampling stamp, or 0
-	case opAdd, opAddReady:
-		n := m.n
-		seq := l.nextSeq()
-		if m.op == opAddReady {
-			n.When = m.when
-			n.Seq = seq
-			l.ready.pushRare(entry{n: n, seq: seq})
-			return
-		}
-		l.timers.Update(n, m.when, seq)
-	case opStop:
-		s := m.n.Value.state.Load()
-		if s>>genShift != m.gen || s&statusMask != stStopped {
-			return // already recycled, or cancelled by Close
-		}
-		l.timers.Remove(m.n)
-		l.recycle(m.n)
-	case opReset:
-		n := m.n
-		p := &n.Value
-		s := p.state.Load()
-		if s>>genShift != m.gen {
-			return // the timer is done; this Reset reported true but lost the race with a later event
-		}
-		switch s & statusMask {
-		case stResetting, stPending:
-			if l.shutdownSeen && s&periodicBit != 0 {
-				// Shutdown stops periodic timers; a late Reset does not
-				// revive one.
-				l.timers.Remove(n)
-				l.cancel(n)
-				return
-			}
-			l.timers.Update(n, m.when, l.nextSeq())
-			if s&statusMask == stResetting && !p.state.CompareAndSwap(s, s&^statusMask|stPending) {
-				// Stopped meanwhile: its Stop message recycles it.
-				l.timers.Remove(n)
-			}
-		case stStopped:
-			l.timers.Remove(n)
-		}
+	case opTimer:
+		l.settle(m.n)
 	}
 }
 
@@ -228,21 +189,10 @@ func (l *Loop) runSome(max int) (n int, panicked bool) {
 		}
 		n++
 		if fn == nil {
-			// Not a plain callback: the entry is the next one in rare
-			// (see readyQueue).
+			// A sampled post: the entry is the next one in rare (see
+			// readyQueue).
 			e, _ := l.ready.rare.PopFront()
-			if e.n != nil {
-				// A zero-delay timer: fire it unless it was stopped, reset
-				// or recycled since it was queued. (fire recovers its own
-				// panics.)
-				if e.n.Seq == e.seq && !e.n.InStore() {
-					l.fire(e.n, l.now())
-				}
-				continue
-			}
-			if e.seq != 0 {
-				l.postLag(e.seq) // a sampled post
-			}
+			l.postLag(e.seq)
 			fn = e.fn
 		}
 		if timed {
@@ -255,7 +205,9 @@ func (l *Loop) runSome(max int) (n int, panicked bool) {
 	return n, false
 }
 
-// fireDue fires up to max timers whose deadline has passed. Owner only.
+// fireDue handles up to max timers whose filed deadline has passed: it
+// fires those that are due and re-files those that a Reset pushed later.
+// Owner only.
 func (l *Loop) fireDue(max int) {
 	now := l.now()
 	for i := 0; i < max; i++ {
@@ -267,41 +219,52 @@ func (l *Loop) fireDue(max int) {
 	}
 }
 
-// fire calls a due timer's callback if it is still pending, then recycles
-// a one-shot timer or reschedules a periodic one. n is not in the store.
-// Owner only.
+// fire handles n, just taken from the store because its filed deadline
+// n.When <= now, according to its state word (see timer.go): a stopped
+// timer is dropped; one that a Reset pushed later than n.When is filed
+// again at its deadline — even if that too has passed, so that due timers
+// still fire in deadline order; a due one fires. After its callback, a
+// one-shot timer is done and a periodic one is filed for its next tick
+// unless the callback, or another goroutine, stopped or reset it. Owner
+// only.
 func (l *Loop) fire(n *timerNode, now int64) {
 	p := &n.Value
-	s := p.state.Load()
-	if s&statusMask != stPending || !p.state.CompareAndSwap(s, s&^statusMask|stRunning) {
-		// Stopped or resetting: its message finishes the job. Once the
-		// inbox is closed, a Reset's message may still be on its way to the
-		// late box: keep a resetting timer in the ready queue (retried each
-		// iteration) so that Shutdown waits for it and Close cancels it,
-		// rather than lose it. (Only the loop leaves stResetting, so the
-		// reload cannot miss it.)
-		if p.state.Load()&statusMask == stResetting && l.closing() {
-			l.ready.pushRare(entry{n: n, seq: n.Seq})
+	var s timerState
+	for {
+		s = p.load()
+		switch {
+		case !s.armed():
+			return // stopped: out of the store now, as its Stop asked
+		case !s.filed():
+			return // moved earlier or re-armed: its message files it (rule 4)
+		case s.when() > n.When:
+			l.timers.Update(n, s.when(), l.nextSeq()) // pushed later: the lazy half of Reset
+			return
 		}
+		if p.claimFire(s) {
+			break
+		}
+	}
+	l.health.timerLag.record(now - s.when())
+	if p.period == 0 {
+		l.call(p.fn) // disarmed: a Reset from here on, even from fn, re-arms it
+		l.counts.fired++
 		return
 	}
-	l.health.timerLag.record(now - n.When)
+	start := now
+	if p.missed == TickDelay {
+		start = l.now() // the tick's own start: a callback before it in this batch may have run long
+	}
 	l.call(p.fn)
 	l.counts.fired++
-	if s&periodicBit == 0 {
-		l.recycle(n) // running one-shot: no one else may change it
-		return
-	}
-	running := s&^statusMask | stRunning
-	if !p.state.CompareAndSwap(running, s) {
-		return // stopped or reset from inside fn: its message finishes the job
-	}
 	// The clock is read again: fn may have run for longer than a period.
-	next := nextTick(n.When, p.period, now, l.now(), p.missed)
-	if next >= cache.None || next < n.When {
-		next = cache.None - 1
+	next := min(nextTick(s.when(), p.period, start, l.now(), p.missed), maxWhen)
+	if next < s.when() {
+		next = maxWhen // overflowed
 	}
-	l.timers.Update(n, next, l.nextSeq())
+	if p.rearmAfterRun(s&^filedBit|runningBit, next) {
+		l.timers.Update(n, next, l.nextSeq())
+	}
 }
 
 // call runs fn, handing a panic to the panic handler. With

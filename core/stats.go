@@ -8,7 +8,8 @@ type Stats struct {
 	Panics          uint64 // callbacks and timer callbacks that panicked
 	TimersFired     uint64 // timer callbacks run
 	TimersCancelled uint64 // timers cancelled by Close or Shutdown
-	TimersPending   int    // timers in the store at the last publication
+	ResetsRefused   uint64 // Resets that found a stopped or fired timer after Close or Shutdown, and did not re-arm it
+	TimersPending   int    // timers in the store at the last publication (stopped ones not yet taken out included)
 	Iterations      uint64 // passes of the loop's hot path
 	Parks           uint64 // times the loop blocked with nothing to do
 	Wakeups         uint64 // times the loop resumed from a park, for any reason
@@ -22,11 +23,11 @@ type statsCounts struct {
 }
 
 // statsAtomics are the counters as last published by the loop, for Stats.
-// Written by the loop (publishStats), except kicks, which wakers add to;
-// read by any goroutine.
+// Written by the loop (publishStats), except kicks and refused, which
+// wakers and Resets add to; read by any goroutine.
 type statsAtomics struct {
-	callbacks, panics, fired, cancelled, iterations, parks, wakeups, kicks atomic.Uint64
-	pending                                                                atomic.Int64
+	callbacks, panics, fired, cancelled, iterations, parks, wakeups, kicks, refused atomic.Uint64
+	pending                                                                         atomic.Int64
 }
 
 // statsEvery is how many iterations of a busy loop share one publication
@@ -69,6 +70,7 @@ func (l *Loop) Stats() Stats {
 		Panics:          a.panics.Load(),
 		TimersFired:     a.fired.Load(),
 		TimersCancelled: a.cancelled.Load() + l.late.cancelled.Load(),
+		ResetsRefused:   a.refused.Load(),
 		TimersPending:   int(a.pending.Load()),
 		Iterations:      a.iterations.Load(),
 		Parks:           a.parks.Load(),

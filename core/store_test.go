@@ -34,7 +34,7 @@ func TestTimerStoresFireExactly(t *testing.T) {
 				}
 				do(t, l, func() {
 					const n = 400
-					timers := make([]Timer, n)
+					timers := make([]*Timer, n)
 					dues := make([]time.Time, n)
 					seqs := make([]int, n)
 					now := time.Now()

@@ -29,8 +29,8 @@ type stressConfig struct {
 
 // stressResult is what a round did, and what it found wrong.
 type stressResult struct {
-	ops, posts, oneShots, periodic, fired, ticks, stopTrue, cancelled, rejected, dos int64
-	violations                                                                       []string
+	ops, posts, oneShots, periodic, fired, ticks, stopTrue, cancelled, rejected, dos, rearms int64
+	violations                                                                               []string
 }
 
 func (r *stressResult) add(o stressResult) {
@@ -41,6 +41,7 @@ func (r *stressResult) add(o stressResult) {
 	r.fired += o.fired
 	r.ticks += o.ticks
 	r.stopTrue += o.stopTrue
+	r.rearms += o.rearms
 	r.cancelled += o.cancelled
 	r.rejected += o.rejected
 	r.dos += o.dos
@@ -50,11 +51,14 @@ func (r *stressResult) add(o stressResult) {
 // stressTimer is the test's record of one accepted (or rejected) timer.
 // Written by its worker and by the timer's callback: atomics only.
 type stressTimer struct {
-	t         Timer
+	t         *Timer
 	periodic  bool
 	ran       atomic.Int32 // calls of the callback
-	stopped   atomic.Bool  // Stop reported true
-	afterStop atomic.Int32 // calls that began after Stop reported true
+	stopped   atomic.Bool  // Stop reported true, and no Reset since
+	afterStop atomic.Int32 // calls that began while stopped
+	rearms    int32        // Resets that reported false: each re-armed the timer, unless the loop was closing; worker only
+	// rearmsSeen is rearms, stored before each such Reset, for the callback.
+	rearmsSeen atomic.Int32
 }
 
 // stressRound runs one round: cfg.workers goroutines hammer a Loop with
@@ -144,9 +148,9 @@ func stressRound(cfg stressConfig) stressResult {
 	lastPost := make([]atomic.Int64, cfg.workers)
 	var fired, ticks atomic.Int64
 	type workerResult struct {
-		posts, oneShots, periodic, stopTrue, rejected, dos int64
-		timers                                             []*stressTimer // accepted, to check at the end
-		rejectedTimers                                     []*stressTimer
+		posts, oneShots, periodic, stopTrue, rejected, dos, rearms int64
+		timers                                                     []*stressTimer // accepted, to check at the end
+		rejectedTimers                                             []*stressTimer
 	}
 	results := make([]workerResult, cfg.workers)
 	var wg sync.WaitGroup
@@ -195,8 +199,8 @@ func stressRound(cfg stressConfig) stressResult {
 							st.ran.Add(1)
 							return
 						}
-						if st.ran.Add(1) != 1 {
-							violate("worker %d: one-shot timer ran twice", w)
+						if st.ran.Add(1) > 1+st.rearmsSeen.Load() {
+							violate("worker %d: one-shot timer ran more often than it was armed", w)
 						}
 						fired.Add(1)
 					}
@@ -231,8 +235,8 @@ func stressRound(cfg stressConfig) stressResult {
 						if st.stopped.Swap(true) {
 							violate("worker %d: Stop reported true twice", w)
 						}
-						if !st.periodic && st.ran.Load() != 0 {
-							violate("worker %d: Stop reported true for a timer that ran", w)
+						if !st.periodic && st.ran.Load() > st.rearms {
+							violate("worker %d: Stop reported true for a timer that had fired since it was last armed", w)
 						}
 						wr.stopTrue++
 						live[i] = live[len(live)-1]
@@ -240,7 +244,17 @@ func stressRound(cfg stressConfig) stressResult {
 					}
 				case op < 99: // Reset a live timer
 					if len(live) > 0 {
-						live[r.IntN(len(live))].t.Reset(delay())
+						st := live[r.IntN(len(live))]
+						// Before the Reset, in case it re-arms: from then on a
+						// call is allowed again.
+						st.stopped.Store(false)
+						st.rearmsSeen.Store(st.rearms + 1)
+						if !st.t.Reset(delay()) {
+							st.rearms++
+							wr.rearms++
+						} else {
+							st.rearmsSeen.Store(st.rearms)
+						}
 					}
 				default: // Do: exactly once if nil, never if an error
 					ran := 0
@@ -283,6 +297,7 @@ func stressRound(cfg stressConfig) stressResult {
 		res.oneShots += wr.oneShots
 		res.periodic += wr.periodic
 		res.stopTrue += wr.stopTrue
+		res.rearms += wr.rearms
 		res.rejected += wr.rejected
 		res.dos += wr.dos
 	}
@@ -291,12 +306,15 @@ func stressRound(cfg stressConfig) stressResult {
 	res.fired = fired.Load()
 	res.ticks = ticks.Load()
 	res.cancelled = int64(s.TimersCancelled)
-	// Every accepted timer ended exactly one way: a one-shot fired, or it
-	// was stopped (Stop true) or cancelled by Close/Shutdown; a periodic one
-	// was stopped or cancelled.
-	if res.oneShots+res.periodic != res.fired+res.stopTrue+res.cancelled {
-		violate("timers: %d one-shot + %d periodic accepted, but %d fired + %d stopped + %d cancelled",
-			res.oneShots, res.periodic, res.fired, res.stopTrue, res.cancelled)
+	// Every arming of a timer ended exactly one way: a one-shot fired, or
+	// it was stopped (Stop true) or cancelled by Close/Shutdown; a periodic
+	// one was stopped or cancelled. A timer is armed when it is accepted,
+	// and again by each Reset that reported false, except those that Close
+	// or Shutdown refused.
+	lives := res.oneShots + res.periodic + res.rearms - int64(s.ResetsRefused)
+	if lives != res.fired+res.stopTrue+res.cancelled {
+		violate("timers: %d one-shot + %d periodic accepted, %d re-armed (%d re-arms refused), but %d fired + %d stopped + %d cancelled",
+			res.oneShots, res.periodic, res.rearms-int64(s.ResetsRefused), s.ResetsRefused, res.fired, res.stopTrue, res.cancelled)
 	}
 	if s.TimersFired != uint64(res.fired+res.ticks) {
 		violate("Stats.TimersFired = %d, callbacks counted %d", s.TimersFired, res.fired+res.ticks)
@@ -378,6 +396,7 @@ func TestStressTimerFiringRaces(t *testing.T) {
 	var wg sync.WaitGroup
 	var stoppedTrue, mustRun atomic.Int64
 	runs := make([]atomic.Int32, goroutines*rounds)
+	want := make([]int32, goroutines*rounds) // runs expected: 1, 2 (re-armed after it fired) or 100 (stopped)
 	for g := range goroutines {
 		wg.Add(1)
 		go func() {
@@ -387,8 +406,8 @@ func TestStressTimerFiringRaces(t *testing.T) {
 				id := g*rounds + i
 				d := time.Duration(r.IntN(30)) * time.Microsecond
 				tm := must(l.AfterFunc(d, func() {
-					if runs[id].Add(1) != 1 {
-						t.Errorf("timer %d ran twice", id)
+					if runs[id].Add(1) > 2 {
+						t.Errorf("timer %d ran more than twice", id)
 					}
 				}))
 				spin := time.Now().Add(time.Duration(r.IntN(30)) * time.Microsecond)
@@ -398,12 +417,16 @@ func TestStressTimerFiringRaces(t *testing.T) {
 					if tm.Stop() {
 						stoppedTrue.Add(1)
 						runs[id].Add(100) // a run after this shows up as 101
+						want[id] = 100
 						continue
 					}
+					want[id] = 1
+				} else if tm.Reset(time.Duration(r.IntN(20)-5) * time.Microsecond) {
+					want[id] = 1 // moved before it fired
 				} else {
-					tm.Reset(time.Duration(r.IntN(20)-5) * time.Microsecond)
+					want[id] = 2 // it had fired: re-armed
 				}
-				mustRun.Add(1)
+				mustRun.Add(int64(want[id]))
 			}
 		}()
 	}
@@ -412,8 +435,8 @@ func TestStressTimerFiringRaces(t *testing.T) {
 	for {
 		ran := int64(0)
 		for i := range runs {
-			if runs[i].Load() == 1 {
-				ran++
+			if v := runs[i].Load(); v < 100 {
+				ran += int64(v)
 			}
 		}
 		if ran == mustRun.Load() {
@@ -424,9 +447,9 @@ func TestStressTimerFiringRaces(t *testing.T) {
 	do(t, l, func() {})
 	stop()
 	for id := range runs {
-		if v := runs[id].Load(); v != 1 && v != 100 {
-			t.Errorf("timer %d: runs+100*stopped = %d, want 1 or 100", id, v)
+		if v := runs[id].Load(); v != want[id] {
+			t.Errorf("timer %d: runs+100*stopped = %d, want %d", id, v, want[id])
 		}
 	}
-	t.Logf("%d timers, %d stopped in time, %d ran", goroutines*rounds, stoppedTrue.Load(), mustRun.Load())
+	t.Logf("%d timers, %d stopped in time, %d runs", goroutines*rounds, stoppedTrue.Load(), mustRun.Load())
 }

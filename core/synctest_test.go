@@ -10,7 +10,7 @@ import (
 // logic users test. touch and the timer run on the loop goroutine.
 type idleConn struct {
 	l      *Loop
-	timer  Timer
+	timer  *Timer
 	closed bool
 }
 

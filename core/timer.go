@@ -1,6 +1,7 @@
 package core
 
 import (
+	"strconv"
 	"time"
 
 	"go.uber.org/atomic"
@@ -8,328 +9,443 @@ import (
 	"github.com/hotloop/hotloop/wheel"
 )
 
-// The state word of a timer node: generation << genShift | periodicBit | status.
+// # Timers
 //
-// The generation is bumped each time the node is recycled, so that a stale
-// Timer handle (holding an older generation) fails every compare-and-swap.
-// The status says where the timer is in its life. Transitions, and who makes
-// them (L = the loop goroutine, A = any goroutine through a Timer handle):
+// A Timer lives at a fixed address for as long as anyone holds it: the loop
+// never recycles it, so a *Timer stays valid for the life of the program
+// and Reset can re-arm it at any time, as with time.Timer. The loop keeps a
+// timer in its store (wheel.Store) keyed by its filed deadline; the timer's
+// own state word says what the timer is to do. The two may differ: that is
+// what makes Reset cheap.
 //
-//	idle      -> pending    L or A, scheduling a node it holds exclusively
-//	pending   -> running    L, about to call fn
-//	running   -> pending    L, periodic timer rescheduled after fn
-//	running   -> idle(g+1)  L, one-shot timer done: recycled
-//	pending   -> stopped    A, Stop (true)
-//	running   -> stopped    A, Stop of a periodic timer (true)
-//	resetting -> stopped    A, Stop (true)
-//	pending   -> resetting  A, Reset (true)
-//	running   -> resetting  A, Reset of a periodic timer (true)
-//	resetting -> pending    L, applying a Reset message
-//	stopped   -> idle(g+1)  L, applying a Stop message: recycled
-//	pending, resetting -> idle(g+1)  L, cancelled by Close (or, periodic, by Shutdown)
-//	pending, resetting -> idle(g+1)  L, Local().Stop (true)
-//	running   -> idle(g+1)  L, Local().Stop of a periodic timer (true)
-//	resetting -> idle(g+1)  A, Reset that found the loop finished (see Reset)
+// Ground rules:
 //
-// Local().Stop is Stop made by L itself: it goes straight to idle(g+1) and
-// takes the node out of the store at once (see there for when it may);
-// otherwise it is Timer.Stop's A transition to stopped.
+//  1. The state word (timerState) holds the deadline and three flags in one
+//     atomic uint64, so that every Stop and Reset, from any goroutine, is a
+//     single compare-and-swap: it is linearized at that CAS. Its deadline is
+//     the one the timer must not fire before.
+//  2. Only the loop goroutine touches the store. Other goroutines change the
+//     word, and send the loop a message (an opTimer naming the timer) when
+//     the store must change before the timer's deadline.
+//  3. filed ⇒ armed, and filed means the loop has promised to look at the
+//     timer at or before the word's deadline: the timer is in the store with
+//     a filed deadline <= the word's (or the loop holds it right now). Only
+//     the loop sets filed. A Reset that moves the deadline later keeps the
+//     promise (the filed deadline is earlier still) and needs nothing else:
+//     that is the cheap path, one clock read and one CAS, no message and no
+//     wake-up. The loop re-files the timer when its filed deadline comes
+//     due (see Loop.fireDue). A Reset that moves it earlier clears filed.
+//  4. armed ∧ ¬filed ∧ ¬running ⇒ a message for the timer is on its way to
+//     the loop (in the inbox or the late box) or being applied: the one sent
+//     by whoever cleared filed or armed the timer. The loop applies it with
+//     settle, which re-reads the word until it has filed the timer or found
+//     it disarmed, so later changes ride on the same message.
+//  5. running is set only by the loop, for a periodic timer whose callback
+//     is running; the loop re-arms it afterwards only if the word is still
+//     exactly what it set, so that a Stop or Reset made meanwhile wins.
 //
-// Every A transition is followed by a message to the loop (opStop or
-// opReset): through the inbox, or, once Close or Shutdown has closed it,
-// through the late box (late.go), which the loop reads until it finishes.
-// A node is recycled only by L, only once (the transition to idle(g+1)), and
-// it is reused only after it has left the timer store. (Local().Stop makes
-// the transition just before it removes the node, with nothing in between
-// that could look at the node.)
-const (
-	stIdle = iota
-	stPending
-	stRunning
-	stStopped
-	stResetting
+// The transitions, each a named method of timer below:
+//
+//	word before               word after                   who   method
+//	any                       armed, when                  any   rearm (Reset; armed by AfterFunc, At, Every)
+//	armed                     not armed                    any   disarm (Stop; Close and Shutdown cancelling)
+//	armed, ¬filed             armed, filed                 loop  markFiled (settle: the timer is in the store)
+//	armed, filed, due         not armed                    loop  claimFire (a one-shot fires)
+//	armed, filed, due         armed, running               loop  claimFire (a periodic timer fires)
+//	armed, running            armed, filed, next           loop  rearmAfterRun (its next tick)
+//
+// rearm keeps filed only when the new deadline is no earlier than the
+// word's (rule 3); it clears running (rule 5). The deadline is kept in the
+// low bits of the word shifted by flagBits, so deadlines are capped at
+// maxWhen, about 36 years from the loop's start.
 
-	statusMask  = 7
-	periodicBit = 8
-	genShift    = 4
+// timerState is a timer's state word: deadline << flagBits | flags.
+type timerState uint64
+
+const (
+	armedBit   timerState = 1 << iota // the timer will fire at its deadline unless stopped or reset
+	filedBit                          // the loop will look at it at or before its deadline (rule 3)
+	runningBit                        // a periodic timer's callback is running (rule 5)
+
+	flagBits = 4 // one spare bit
+
+	// maxWhen is the latest deadline a state word can hold (loop clock
+	// nanoseconds, about 36 years): later deadlines are clamped to it.
+	maxWhen = int64(1)<<(64-flagBits) - 1
 )
 
-// timer is the loop's payload in a timer store entry.
+func (s timerState) when() int64   { return int64(s >> flagBits) }
+func (s timerState) armed() bool   { return s&armedBit != 0 }
+func (s timerState) filed() bool   { return s&filedBit != 0 }
+func (s timerState) running() bool { return s&runningBit != 0 }
+
+// armedAt returns the word of a timer armed for when, with the given extra
+// flags. when must be in [0, maxWhen].
+func armedAt(when int64, flags timerState) timerState {
+	return timerState(when)<<flagBits | armedBit | flags
+}
+
+// rearmed returns the word that Reset to when makes of s: armed for when,
+// not running, and still filed only if s was filed for a deadline no later
+// than when (rule 3). Pure; tested beside the transition table.
+func (s timerState) rearmed(when int64) timerState {
+	if s.filed() && when >= s.when() {
+		return armedAt(when, filedBit)
+	}
+	return armedAt(when, 0)
+}
+
+// disarmed returns the word of a stopped s: the deadline is kept, for
+// Health, and every flag cleared.
+func (s timerState) disarmed() timerState { return s >> flagBits << flagBits }
+
+// needsMessage reports whether a change of the state word from old to new,
+// made by a goroutine that cannot touch the store, must be followed by a
+// message to the loop (rule 4): new is armed but not filed, and no message
+// is already on its way for old.
+func needsMessage(old, new timerState) bool {
+	if !new.armed() || new.filed() {
+		return false
+	}
+	pending := old.armed() && !old.filed() && !old.running() // rule 4: one is on its way
+	return !pending
+}
+
+// timer is the loop's payload in a timer store entry. The store's key
+// (Entry.When, Entry.Seq) is the filed deadline, owned by the loop.
 type timer struct {
-	// state is the generation and status (see above). Read and CASed by any
-	// goroutine holding a handle; see the transition table.
+	// state is the state word (see above). Loaded and CASed by any
+	// goroutine; only through the methods below.
 	state atomic.Uint64
 
-	// loop is the node's owner, set once when the node is made; immutable.
-	loop *Loop
-
-	// fn and period are written by whoever schedules the node while it is
-	// idle and not yet visible to the loop (the inbox push, or the loop's own
-	// insertion, publishes them) and read by the loop. period > 0 marks an
-	// Every timer.
+	// loop is the timer's Loop, fn its callback, period its period (> 0
+	// for Every) and missed Every's missed-tick policy. Written once, by
+	// AfterFunc, At, Every or Init before the timer is first armed (the
+	// CAS that arms it, and the message or store insertion after it,
+	// publish them to the loop); read-only afterwards.
+	loop   *Loop
 	fn     func()
 	period int64
-	missed MissedTick // Every's missed-tick policy (tick.go); written and read like fn
-
-	// shared marks a node taken from the pool by a goroutine other than the
-	// loop's; recycle returns it to the pool, so that those goroutines find
-	// it again. Written and read like fn.
-	shared bool
+	missed MissedTick
 }
 
 // timerNode is a timer in the loop's store.
 type timerNode = wheel.Entry[timer]
 
-// Timer is a handle to a timer scheduled on a Loop by AfterFunc, At or
-// Every. It is a small value: copy it freely. The zero Timer is valid and
-// refers to no timer. A handle stays safe to use after its timer has fired
-// or been stopped, even once the loop has reused the timer's memory for
-// another timer: its methods then report false and do nothing.
-type Timer struct {
-	n   *timerNode
-	gen uint64
+func (p *timer) load() timerState { return timerState(p.state.Load()) }
+
+func (p *timer) cas(old, new timerState) bool {
+	return p.state.CompareAndSwap(uint64(old), uint64(new))
 }
 
-// Stop prevents the timer from firing. It reports true only if that call
-// prevented a call of the callback: a one-shot timer that had not yet
-// started to run, or a periodic timer (Every) that had not been stopped,
-// whose future calls it cancels even from inside its own callback. It
-// reports false if the timer already fired, was already stopped, or was
-// cancelled by Close. Safe from any goroutine; O(1) here, and the loop
-// removes the timer from its store at its next iteration. From inside a
-// callback, Local().Stop is faster: it removes the timer at once.
-func (t Timer) Stop() bool {
-	if t.n == nil {
+// rearm makes the timer armed for when, whatever its state (Reset), and
+// returns the words before and after. Any goroutine. Once the loop is
+// closing it takes no new work: a timer that is not armed is then left
+// alone (ok false).
+func (p *timer) rearm(when int64) (old, new timerState, ok bool) {
+	for {
+		old = p.load()
+		if !old.armed() && p.loop.closing() {
+			p.loop.stats.refused.Add(1)
+			return old, old, false
+		}
+		new = old.rearmed(when)
+		if p.cas(old, new) {
+			return old, new, true
+		}
+	}
+}
+
+// disarm stops an armed timer (Stop, and Close cancelling it) and returns
+// the word it replaced; ok is false if the timer was not armed. Any
+// goroutine.
+func (p *timer) disarm() (old timerState, ok bool) {
+	for {
+		old = p.load()
+		if !old.armed() {
+			return old, false
+		}
+		if p.cas(old, old.disarmed()) {
+			return old, true
+		}
+	}
+}
+
+// markFiled sets filed on s, the word the loop read before it put the timer
+// in the store at s's deadline. It fails if the word changed meanwhile: the
+// loop then looks again. Loop only (rule 3).
+func (p *timer) markFiled(s timerState) bool {
+	if debugTimers && (!s.armed() || s.filed() || s.running()) {
+		panic("hotloop: markFiled on " + s.String())
+	}
+	return p.cas(s, s|filedBit)
+}
+
+// claimFire takes a due, filed timer out of armed (one-shot) or into
+// running (periodic), so that a Stop made from now on reports false for a
+// one-shot; it fails if the word changed since the loop read s. Loop only.
+func (p *timer) claimFire(s timerState) bool {
+	if debugTimers && (!s.armed() || !s.filed()) {
+		panic("hotloop: claimFire on " + s.String())
+	}
+	if p.period > 0 {
+		return p.cas(s, s&^filedBit|runningBit)
+	}
+	return p.cas(s, s.disarmed())
+}
+
+// rearmAfterRun files a periodic timer for its next tick after its callback
+// ran, unless the callback or another goroutine stopped or reset it
+// meanwhile (then the word is no longer running, and whoever changed it
+// has taken care of the store). Loop only (rule 5).
+func (p *timer) rearmAfterRun(running timerState, next int64) bool {
+	return p.cas(running, armedAt(next, filedBit))
+}
+
+// String describes a state word, for panics and test failures.
+func (s timerState) String() string {
+	f := ""
+	for _, b := range []struct {
+		bit  timerState
+		name string
+	}{{armedBit, "armed"}, {filedBit, "filed"}, {runningBit, "running"}} {
+		if s&b.bit != 0 {
+			f += "|" + b.name
+		}
+	}
+	if f == "" {
+		f = "|idle"
+	}
+	return "when=" + strconv.FormatInt(s.when(), 10) + f
+}
+
+// debugTimers makes the loop check the timer invariants as it goes.
+const debugTimers = false
+
+// Timer is a timer on a Loop: its callback runs on the loop once, at or
+// after its deadline (or, made by Every, once per period). Make one with
+// [Loop.AfterFunc], [Loop.At] or [Loop.Every], which allocate it, or embed a
+// Timer in your own struct and set it up with [Timer.Init]: then re-arming
+// it with Reset for the life of, say, a connection allocates nothing.
+//
+// Like time.Timer, a Timer can be stopped and reset at any time, from any
+// goroutine, as often as you like, including after it fired and from inside
+// its own callback. Its methods are linearizable: concurrent Stops and
+// Resets of one timer behave as if they ran one at a time, in an order
+// consistent with real time; the timer fires no earlier than the deadline
+// set by the last of them.
+//
+// A Timer must not be copied after it has been armed. The zero Timer is
+// not armed: Stop reports false; Reset panics until Init has given it a
+// loop and a callback.
+type Timer struct {
+	n timerNode
+}
+
+// Init sets up t, typically a field of a longer-lived struct, to call fn on
+// l, without arming it: arm it with [Timer.Reset], or [Local.Reset] from a
+// callback. Reset then re-arms it as often as needed with no allocation.
+// Init may be called once per Timer, before any other method: a second
+// call, or one on a Timer made by AfterFunc, At or Every, returns an error;
+// so do a nil l or fn. Init does not touch the loop: it works on a closing
+// loop too (Reset will then refuse to arm the timer).
+func (t *Timer) Init(l *Loop, fn func()) error {
+	switch {
+	case l == nil:
+		return badArg("Timer.Init", errNilLoop)
+	case fn == nil:
+		return badArg("Timer.Init", ErrNilFunc)
+	case t.n.Value.loop != nil:
+		return badArg("Timer.Init", errInitTwice)
+	}
+	t.n.Value.loop = l
+	t.n.Value.fn = fn
+	return nil
+}
+
+// Stop prevents the timer from firing. It reports true if the call stopped
+// it, false if it was not armed: it had already fired (a one-shot whose
+// callback has started), been stopped, been cancelled by Close, or was never
+// armed. A periodic timer (Every) stays armed between ticks and during its
+// own callback, so Stop reports true for it until it is stopped, and
+// cancels every later tick. Stop does not wait for a callback that is
+// already running.
+//
+// Safe from any goroutine, at any time; O(1). The loop takes the timer out
+// of its store at its next iteration (from inside a callback,
+// [Local.Stop] does it at once, without a message).
+func (t *Timer) Stop() bool {
+	if t == nil || t.n.Value.loop == nil {
 		return false
 	}
 	p := &t.n.Value
-	for {
-		s := p.state.Load()
-		if !stoppable(s, t.gen) {
-			return false
-		}
-		if p.state.CompareAndSwap(s, s&^statusMask|stStopped) {
-			break
-		}
+	old, ok := p.disarm()
+	if !ok {
+		return false
 	}
-	if m := (message{op: opStop, n: t.n, gen: t.gen}); !p.loop.inbox.Push(m) {
-		// Closed: the loop still removes the timer (Shutdown waits for
-		// it no more). If the loop has finished, the timer was stopped
-		// before Close could cancel it: nothing is left to do.
-		p.loop.pushLate(m)
+	if old.filed() {
+		// In the store: have the loop remove it, so that stopped timers do
+		// not accumulate until their deadlines and Shutdown need not wait
+		// for them. (Not filed: it is not in the store, or a message is
+		// already on its way, rule 4, and will remove it.)
+		p.loop.send(&t.n)
 	}
 	return true
 }
 
-// stoppable reports whether a Stop of generation gen may act on a timer
-// whose state word is s: the handle is current, and the timer is pending,
-// being reset, or periodic and running (its future calls can still be
-// cancelled). The caller CASes s away to claim the stop.
-func stoppable(s, gen uint64) bool {
-	if s>>genShift != gen {
-		return false
-	}
-	switch s & statusMask {
-	case stPending, stResetting:
-		return true
-	case stRunning:
-		return s&periodicBit != 0
-	}
-	return false
-}
-
-// Reset moves a pending timer so that it fires after d, measured from now,
-// and reports true; for a periodic timer the next call comes after d and
-// the period is unchanged. A delay d <= 0 makes it due at once (for a
-// periodic timer, later calls then follow one period apart from now).
+// Reset arms the timer to fire after d, measured from now, whatever state
+// it is in: pending (it is moved), fired, stopped, or inside its own
+// callback (it fires again). It reports whether the timer had been armed,
+// as time.Timer.Reset does: false means it had fired or been stopped and
+// Reset re-armed it. A d <= 0 makes it due at once; it then fires after
+// the timers already due (deadline order, then the order in which they
+// were scheduled). For a periodic timer (Every) the next call comes after
+// d and later calls one period apart from then.
 //
-// Unlike time.Timer.Reset, Reset does not revive a timer that has fired
-// (one-shot), was stopped, or was cancelled by Close: the handle's memory
-// may already serve another timer. It reports false and does nothing; call
-// AfterFunc again. When two goroutines Reset the same timer concurrently,
-// both report true and one of the deadlines wins. Safe from any goroutine;
-// O(1) here, and the loop moves the timer in its store in O(log n) at its
-// next iteration.
-func (t Timer) Reset(d time.Duration) bool {
-	if t.n == nil {
-		return false
-	}
+// Once Close or Shutdown has been called, the loop takes no new work:
+// Reset still moves an armed timer (Shutdown waits for it) but no longer
+// re-arms one, reporting false and leaving it stopped.
+//
+// Safe from any goroutine, at any time, concurrently with Stop and other
+// Resets; the last in their linearization order sets the deadline. Cost:
+// moving a deadline later — an idle timeout pushed back on every read —
+// is one clock read and one compare-and-swap, with no message and no
+// wake-up (the loop re-files the timer when its old deadline comes).
+// Moving it earlier, or re-arming it, sends the loop a message, and wakes
+// it only if the timer becomes its earliest. Reset panics on a Timer that
+// was never set up (the zero Timer without Init).
+func (t *Timer) Reset(d time.Duration) bool {
 	p := &t.n.Value
 	l := p.loop
-	// A negative d means now: the deadline must not go below the loop's
-	// origin, where now+d can overflow the next-tick arithmetic of a periodic
-	// timer, and a periodic timer's phase then starts from this call.
-	when := l.deadline(max(d, 0))
-	for {
-		s := p.state.Load()
-		if s>>genShift != t.gen {
-			return false
-		}
-		switch s & statusMask {
-		case stResetting:
-			// Another Reset is in flight; ours follows it.
-		case stPending:
-			if !p.state.CompareAndSwap(s, s&^statusMask|stResetting) {
-				continue
-			}
-		case stRunning:
-			if s&periodicBit == 0 {
-				return false
-			}
-			if !p.state.CompareAndSwap(s, s&^statusMask|stResetting) {
-				continue
-			}
-		default:
-			return false
-		}
-		break
+	if l == nil {
+		panic("hotloop: Timer.Reset on a Timer not made by AfterFunc, At, Every or Init")
 	}
-	m := message{op: opReset, n: t.n, gen: t.gen, when: when}
-	if !l.inbox.Push(m) {
-		if l.pushLate(m) {
-			return true // closed, but Shutdown still runs it; pushLate woke the loop
-		}
-		// The loop finished meanwhile. It cancelled every timer it held;
-		// this one, which we took out of pending, it could not find:
-		// cancel it here (only a racing Stop or Reset can beat us to it).
-		for {
-			s := p.state.Load()
-			if s>>genShift != t.gen || s&statusMask != stResetting {
-				return false
-			}
-			if p.state.CompareAndSwap(s, (t.gen+1)<<genShift) {
+	return l.reset(&t.n, l.deadline(d))
+}
+
+// reset is Timer.Reset: it arms n for when and reports whether it was
+// armed. Any goroutine.
+func (l *Loop) reset(n *timerNode, when int64) bool {
+	p := &n.Value
+	old, new, ok := p.rearm(when)
+	if !ok {
+		return false
+	}
+	if needsMessage(old, new) {
+		if !l.send(n) {
+			// The loop has finished: no one will ever look at n again.
+			// Undo our arming, unless another Stop or Reset came after it
+			// (then it does the same). Close is ordered after this Reset.
+			if p.cas(new, new.disarmed()) {
 				l.late.cancelled.Add(1)
-				return false
 			}
+			return old.armed()
 		}
+		if l.expiry.Before(when) {
+			l.wakeIfParked() // the new earliest deadline
+		}
+	}
+	return old.armed()
+}
+
+// send tells the loop to look at n's state word (an opTimer message):
+// through the inbox, or, once Close or Shutdown has closed it, through the
+// late box, which the loop reads until it finishes. It reports false if
+// the loop has finished. Any goroutine.
+func (l *Loop) send(n *timerNode) bool {
+	m := message{op: opTimer, n: n}
+	if l.inbox.Push(m) {
+		return true
+	}
+	return l.pushLate(m)
+}
+
+// settle brings the store in line with n's state word: it files an armed
+// timer that is not filed, at its deadline, and removes one that is not
+// armed. It applies an opTimer message (rule 4): it loops until its
+// markFiled succeeds, so a Stop or Reset that races with it is seen.
+// Loop only. O(log n) with the heap, O(1) with the wheel.
+func (l *Loop) settle(n *timerNode) {
+	p := &n.Value
+	for {
+		s := p.load()
+		switch {
+		case !s.armed():
+			l.timers.Remove(n) // stopped: a no-op if it is not in the store
+			return
+		case s.filed():
+			return // filed by someone before us (Local): in the store already
+		case s.running():
+			return // a periodic callback is running: rearmAfterRun or a message after it files it
+		case l.shutdownSeen && p.period > 0:
+			// Shutdown cancels periodic timers; a late re-arm does not
+			// revive one.
+			if _, ok := p.disarm(); ok {
+				l.counts.cancelled++
+			}
+			continue
+		}
+		l.timers.Update(n, s.when(), l.nextSeq())
+		if p.markFiled(s) {
+			return
+		}
+	}
+}
+
+// newTimer makes and arms the Timer of AfterFunc, At and Every, on Loop
+// (local false: any goroutine, through the inbox) and on Local (local true:
+// the loop goroutine, straight into the store): their one scheduling path.
+// The caller has checked the other arguments.
+func (l *Loop) newTimer(method string, when, period int64, missed MissedTick, local bool, fn func()) (*Timer, error) {
+	if fn == nil {
+		return nil, badArg(method, ErrNilFunc)
+	}
+	if l.closing() {
+		return nil, ErrClosed
+	}
+	t := &Timer{}
+	n := &t.n
+	p := &n.Value
+	p.loop, p.fn, p.period, p.missed = l, fn, period, missed
+	if local {
+		// No other goroutine has seen n: store the word, then file it.
+		p.state.Store(uint64(armedAt(when, filedBit)))
+		l.timers.Update(n, when, l.nextSeq())
+		return t, nil
+	}
+	// Armed but not filed, with its message on the way (rule 4). Not the
+	// late box: a push the closed inbox refuses is new work, refused.
+	p.state.Store(uint64(armedAt(when, 0)))
+	if !l.inbox.Push(message{op: opTimer, n: n}) {
+		return nil, ErrClosed
 	}
 	if l.expiry.Before(when) {
 		l.wakeIfParked()
 	}
-	return true
-}
-
-// newNode makes a node owned by l, idle, generation 0.
-func (l *Loop) newNode() *timerNode {
-	n := new(timerNode)
-	n.Value.loop = l
-	return n
-}
-
-// recycle returns a node whose timer is done to the free list or the pool,
-// bumping its generation so that stale handles fail. Loop goroutine only;
-// n must not be in the store.
-func (l *Loop) recycle(n *timerNode) {
-	p := &n.Value
-	p.state.Store((p.state.Load()>>genShift + 1) << genShift) // stIdle
-	l.reuse(n)
-}
-
-// reuse clears a node that is idle in a new generation and in no store, and
-// puts it on the free list or in the pool. No one else reads its fields: a
-// stale handle touches only the state word, and a new timer takes the node
-// from the free list or the pool only after this. Loop goroutine only.
-func (l *Loop) reuse(n *timerNode) {
-	p := &n.Value
-	p.fn = nil
-	p.period = 0
-	p.missed = TickSkip
-	n.Seq = 0
-	if p.shared {
-		l.pool.Put(n)
-		return
-	}
-	l.free = append(l.free, n)
-	if len(l.free) > maxFree {
-		l.trimFree()
-	}
-}
-
-// trimFree bounds the free list, called by reuse while it holds more than
-// maxFree nodes. Local timers take a new node only when the free list is
-// empty, so the list never holds more nodes than the most Local timers the
-// loop has had at once; keeping them all lets a loop that schedules and
-// cancels 10^5 timers at a time reuse every node, with no allocation and
-// no sync.Pool round trip. But the nodes a burst left behind should not be
-// kept forever: once a whole epoch (at least as many recycles as the list
-// holds) has passed without Local timers needing some of them (the list's
-// low-water mark, freeLow, stayed above maxFree), those are handed to the
-// pool, oldest first, where the garbage collector can reclaim them. O(1)
-// amortised: a trim copies at most the list, once per epoch. Loop goroutine
-// only.
-func (l *Loop) trimFree() {
-	l.freeOps++
-	if l.freeOps < len(l.free) {
-		return
-	}
-	if k := l.freeLow - maxFree; k > 0 {
-		for _, n := range l.free[:k] {
-			l.pool.Put(n)
-		}
-		m := copy(l.free, l.free[k:])
-		clear(l.free[m:])
-		l.free = l.free[:m]
-	}
-	l.freeOps = 0
-	l.freeLow = len(l.free)
-}
-
-// schedule is AfterFunc, At and Every from any goroutine: it sends the new
-// timer to the loop through the inbox.
-func (l *Loop) schedule(method string, when, period int64, missed MissedTick, immediate bool, fn func()) (Timer, error) {
-	if fn == nil {
-		return Timer{}, badArg(method, ErrNilFunc)
-	}
-	if l.closing() {
-		return Timer{}, ErrClosed
-	}
-	n := l.pool.Get().(*timerNode)
-	p := &n.Value
-	gen := p.state.Load() >> genShift
-	p.fn = fn
-	p.period = period
-	p.missed = missed
-	p.shared = true
-	n.When = when
-	st := gen<<genShift | stPending
-	if period > 0 {
-		st |= periodicBit
-	}
-	p.state.Store(st)
-	o := opAdd
-	if immediate {
-		o = opAddReady
-	}
-	if !l.inbox.Push(message{op: o, n: n, gen: gen, when: when}) {
-		p.fn = nil
-		p.state.Store(gen << genShift)
-		l.pool.Put(n)
-		return Timer{}, ErrClosed
-	}
-	if immediate || l.expiry.Before(when) {
-		l.wakeIfParked()
-	}
-	return Timer{n: n, gen: gen}, nil
+	return t, nil
 }
 
 // AfterFunc schedules fn to run on the loop once, after at least d has
-// passed, and returns its handle. A delay d <= 0 runs fn after the callbacks
-// already queued. Equal deadlines fire in the order they were scheduled; a
-// timer never fires before its deadline. Safe from any goroutine; from inside
-// a callback, Local().AfterFunc is faster. It fails with ErrClosed once the
-// loop is closing, and with an error wrapping ErrNilFunc for a nil fn.
-func (l *Loop) AfterFunc(d time.Duration, fn func()) (Timer, error) {
-	return l.schedule("AfterFunc", l.deadline(d), 0, TickSkip, d <= 0, fn)
+// passed, and returns its Timer. A delay d <= 0 makes it due at once: it
+// runs after the callbacks already queued and after the timers already
+// due. Timers fire in deadline order, equal deadlines in the order they
+// were scheduled; a timer never fires before its deadline. Safe from any
+// goroutine; from inside a callback, Local().AfterFunc is cheaper. It
+// fails with ErrClosed once the loop is closing, and with an error wrapping
+// ErrNilFunc for a nil fn. It allocates the Timer (about 80 bytes); embed a
+// Timer and use Init to avoid that.
+func (l *Loop) AfterFunc(d time.Duration, fn func()) (*Timer, error) {
+	return l.newTimer("AfterFunc", l.deadline(d), 0, TickSkip, false, fn)
 }
 
 // At schedules fn to run on the loop once, at or after t. A t in the past
 // makes the timer due at once. The zero time.Time is rejected: it is almost
 // always a forgotten field. Safe from any goroutine.
-func (l *Loop) At(t time.Time, fn func()) (Timer, error) {
+func (l *Loop) At(t time.Time, fn func()) (*Timer, error) {
 	if t.IsZero() {
-		return Timer{}, badArg("At", errZeroTime)
+		return nil, badArg("At", errZeroTime)
 	}
-	return l.schedule("At", l.atDeadline(t), 0, TickSkip, false, fn)
+	return l.newTimer("At", l.atDeadline(t), 0, TickSkip, false, fn)
 }
 
 // Every schedules fn to run on the loop every period, the first time one
@@ -346,18 +462,18 @@ func (l *Loop) At(t time.Time, fn func()) (Timer, error) {
 //
 // Passing more than one policy, or an unknown one, is rejected with an
 // error wrapping ErrBadPolicy.
-func (l *Loop) Every(period time.Duration, fn func(), policy ...MissedTick) (Timer, error) {
+func (l *Loop) Every(period time.Duration, fn func(), policy ...MissedTick) (*Timer, error) {
 	if period <= 0 {
-		return Timer{}, badArg("Every", ErrBadPeriod)
+		return nil, badArg("Every", ErrBadPeriod)
 	}
 	missed, err := missedTick("Every", policy)
 	if err != nil {
-		return Timer{}, err
+		return nil, err
 	}
-	return l.schedule("Every", l.deadline(period), int64(period), missed, false, fn)
+	return l.newTimer("Every", l.deadline(period), int64(period), missed, false, fn)
 }
 
-// atDeadline converts t to the loop's clock, clamped to [0, None).
+// atDeadline converts t to the loop's clock, clamped to [0, maxWhen].
 func (l *Loop) atDeadline(t time.Time) int64 {
 	d := t.Sub(l.base) // monotonic when t has a monotonic reading
 	if d < 0 {

@@ -79,8 +79,10 @@ func TestZeroDelayRunsAfterQueuedCallbacks(t *testing.T) {
 		lc.Post(func() { got = append(got, "d") })
 	})
 	do(t, l, func() {})
-	if len(got) != 4 || got[0] != "a" || got[1] != "b" || got[2] != "c" || got[3] != "d" {
-		t.Fatalf("order %v, want [a b c d]", got)
+	// The callbacks queued first, then the due timers in deadline order
+	// (c's deadline, now, is not earlier than b's).
+	if len(got) != 4 || got[0] != "a" || got[1] != "d" || got[2] != "b" || got[3] != "c" {
+		t.Fatalf("order %v, want [a d b c]", got)
 	}
 }
 
@@ -106,8 +108,8 @@ func TestStopReturnValues(t *testing.T) {
 		if fired.Stop() {
 			t.Fatal("Stop of a fired timer: true")
 		}
-		if (Timer{}).Stop() || (Timer{}).Reset(time.Second) {
-			t.Fatal("zero Timer reported true")
+		if (&Timer{}).Stop() {
+			t.Fatal("zero Timer's Stop reported true")
 		}
 		synctest.Wait() // the loop has published its counters and parked
 		if s := l.Stats(); s.TimersPending != 0 {
@@ -122,7 +124,7 @@ func TestStopPeriodicFromItsCallback(t *testing.T) {
 		stop := start(t, l)
 		defer stop()
 		n := 0
-		var tm Timer
+		var tm *Timer
 		stopped := false
 		do(t, l, func() {
 			tm = must(l.Local().Every(time.Millisecond, func() {
@@ -192,38 +194,12 @@ func TestResetMovesTimer(t *testing.T) {
 			t.Fatalf("fired at %v, want 25ms", firedAt)
 		}
 		if tm.Reset(time.Millisecond) {
-			t.Fatal("Reset of a fired timer: true (it must not revive)")
+			t.Fatal("Reset of a fired timer: true (it was not armed)")
 		}
 		time.Sleep(5 * time.Millisecond)
 		do(t, l, func() {})
-		if firedAt != 25*time.Millisecond {
-			t.Fatal("Reset of a fired timer revived it")
-		}
-	})
-}
-
-func TestStaleHandleAfterReuse(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l := New()
-		stop := start(t, l)
-		defer stop()
-		var old Timer
-		do(t, l, func() { old = must(l.Local().AfterFunc(time.Millisecond, func() {})) })
-		time.Sleep(2 * time.Millisecond)
-		do(t, l, func() {}) // fired and recycled
-		ran := false
-		var fresh Timer
-		do(t, l, func() { fresh = must(l.Local().AfterFunc(time.Millisecond, func() { ran = true })) })
-		if fresh.n != old.n {
-			t.Fatalf("test premise: the node was not reused")
-		}
-		if old.Stop() || old.Reset(time.Hour) {
-			t.Fatal("stale handle's Stop or Reset reported true")
-		}
-		time.Sleep(2 * time.Millisecond)
-		do(t, l, func() {})
-		if !ran {
-			t.Fatal("a stale handle disturbed the timer that reuses its node")
+		if firedAt != 31*time.Millisecond { // re-armed at 30ms
+			t.Fatalf("re-armed timer fired at %v, want 31ms", firedAt)
 		}
 	})
 }

@@ -18,7 +18,10 @@
 // anything below 1 into 1), so sub-millisecond timers are at least 1 ms late
 // by construction. "From another goroutine" becomes "from a worker thread":
 // W1x and W7 post with worker.postMessage, so their figures include the
-// structured clone of a small message. W5 has no wakeups metric here.
+// structured clone of a small message. W5 has no wakeups metric here. W8
+// pushes timers back with timeout.refresh(), from the loop only: a worker
+// thread cannot reach the main thread's timers, so there is no remote part,
+// and Node has no allocation counter, so there are no allocs_per_reset.
 'use strict';
 
 const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
@@ -205,6 +208,38 @@ async function w6(cfg) {
   return [['ns_per_pair', (t1 - t0) / n]];
 }
 
+// W8: n timers of W8DelayNs, each pushed back W8Rounds times in round-robin
+// order with timeout.refresh() (which restarts it from libuv's loop time,
+// moving it to the end of its duration's list: O(1)), W8Chunk per
+// setImmediate callback, timed until a setImmediate queued after the last
+// has run; early counts the timers that fired.
+async function w8(cfg, n) {
+  const d = msOf(cfg.W8DelayNs / 1000), resets = n * cfg.W8Rounds;
+  let fired = 0;
+  const fire = () => { fired++; };
+  const hs = new Array(n);
+  await new Promise((resolve) => setImmediate(() => {
+    for (let i = 0; i < n; i++) hs[i] = setTimeout(fire, d);
+    setImmediate(resolve);
+  }));
+  let t0 = 0, t1 = 0;
+  await new Promise((resolve) => {
+    let next = 0, i = 0;
+    const chunk = () => {
+      const end = Math.min(next + cfg.W8Chunk, resets);
+      for (; next < end; next++) {
+        hs[i].refresh();
+        if (++i === n) i = 0;
+      }
+      if (next < resets) setImmediate(chunk);
+      else setImmediate(() => { t1 = now(); resolve(); });
+    };
+    setImmediate(() => { t0 = now(); chunk(); });
+  });
+  for (const h of hs) clearTimeout(h);
+  return [['ns_per_reset', (t1 - t0) / resets], ['early', fired]];
+}
+
 async function w7(cfg) {
   const sab = new SharedArrayBuffer(4);
   const flag = new Int32Array(sab);
@@ -232,6 +267,7 @@ async function main() {
   const rows = [];
   for (const w of cfg.workloads) {
     if (w === 'W2') for (const n of cfg.W2Sizes) rows.push([`W2/N=${n}`, () => w2(cfg, n)]);
+    else if (w === 'W8') for (const n of cfg.W8Sizes) rows.push([`W8/N=${n}`, () => w8(cfg, n)]);
     else if (table[w]) rows.push([w, () => table[w](cfg)]);
   }
   for (const [name, rep] of rows) {

@@ -324,7 +324,7 @@ func readFile(p string) string {
 func buildNotes(ran []bench.Impl, ext []external.Peer, workloads []string, quick bool) []report.Note {
 	notes := []report.Note{
 		{Text: "Every metric is lower-is-better. **hotloop vs best peer** = hotloop ÷ the lowest peer value (that peer in brackets): below 1.00× hotloop is ahead, above 1.00× it is behind; = when both are zero."},
-		{Text: "– : the implementation cannot measure that metric (wake-ups are counted only by hotloop and seed) or did not run it. ⚠ : timers fired before their due time: a negative lateness, or any figure of a workload whose mean lateness is negative (e.g. a loop that rounds 100 µs down to 0 ms); such cells never count as the best peer."},
+		{Text: "– : the implementation cannot measure that metric (wake-ups are counted only by hotloop and seed; allocations only in Go; Node's W8 has no remote part, as worker threads cannot reach the main thread's timers) or did not run it. ⚠ : timers fired before their due time: a negative lateness, or any figure of a workload whose mean lateness is negative (e.g. a loop that rounds 100 µs down to 0 ms) or whose early count (W8: timers that fired although pushed back) is not zero; such cells never count as the best peer."},
 	}
 	if len(ext) > 0 {
 		notes = append(notes, report.Note{Text: "asyncio, uvloop and Node.js only have whole-millisecond timers (epoll timeouts, libuv): their lateness and 100 µs figures are bounded by that resolution, and libuv's cached loop time can fire timers early. They run as separate processes; their CPU figures are their own process's."})

@@ -1,5 +1,5 @@
 // Package bench implements the comparison workloads of
-// shared/WORKLOADS.md (W1, W1x, W2/N=…, W3, W4, W4b, W5, W6, W7) once,
+// shared/WORKLOADS.md (W1, W1x, W2/N=…, W3, W4, W4b, W5, W6, W7, W8/N=…) once,
 // generically over impl.Loop, and runs them against each registered
 // implementation.
 //
@@ -18,6 +18,8 @@ package bench
 import (
 	"errors"
 	"fmt"
+	"math"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -43,6 +45,11 @@ type Config struct {
 	W7Samples     int // W7: wake-ups measured per repetition
 	RepTimeout    time.Duration
 	W7IdleBetween time.Duration // W7: minimum idle time before each post
+
+	W8Sizes  []int         // W8: timer counts, one workload row each
+	W8Rounds int           // W8: Resets of each timer, in each of the two parts
+	W8Chunk  int           // W8: Resets per loop callback in the loop part
+	W8Delay  time.Duration // W8: the timers' delay, and what every Reset sets
 }
 
 // DefaultConfig is the full run WORKLOADS.md specifies.
@@ -60,6 +67,10 @@ func DefaultConfig() Config {
 		W7Samples:     200,
 		RepTimeout:    2 * time.Minute,
 		W7IdleBetween: 2 * time.Millisecond,
+		W8Sizes:       []int{100000, 1000000},
+		W8Rounds:      20,
+		W8Chunk:       1000,
+		W8Delay:       5 * time.Second,
 	}
 }
 
@@ -75,6 +86,7 @@ func QuickConfig() Config {
 	c.W2Sizes = []int{100, 1000, 10000}
 	c.W6Timers = 10000
 	c.W7Samples = 50
+	c.W8Sizes = []int{100000} // the full run adds 10^6; this row takes about 10 s, mostly goja and seed
 	c.RepTimeout = 30 * time.Second
 	return c
 }
@@ -93,6 +105,9 @@ func TinyConfig() Config {
 	c.W6Timers = 200
 	c.W7Samples = 5
 	c.W7IdleBetween = time.Millisecond
+	c.W8Sizes = []int{1000}
+	c.W8Rounds = 3
+	c.W8Chunk = 128 // several callbacks per round
 	return c
 }
 
@@ -108,7 +123,7 @@ type Result struct {
 }
 
 // Workloads lists the workload ids in the order they are run and shown.
-var Workloads = []string{"W1", "W1x", "W2", "W3", "W4", "W4b", "W5", "W6", "W7"}
+var Workloads = []string{"W1", "W1x", "W2", "W3", "W4", "W4b", "W5", "W6", "W7", "W8"}
 
 // WorkloadDoc describes each workload id in one line, for the table's notes.
 var WorkloadDoc = map[string]string{
@@ -121,6 +136,7 @@ var WorkloadDoc = map[string]string{
 	"W5":  "one 100 ms timer on an otherwise empty loop",
 	"W6":  "100,000 timers of 1 s scheduled, then all cancelled (until the loop has applied the cancels)",
 	"W7":  "a post from another goroutine to a parked loop: post → callback start",
+	"W8":  "N timers of 5 s, each Reset to 5 s 20 times round-robin from loop callbacks (1,000 per callback), then from 4 goroutines owning a quarter each (remote: wall time ÷ all their Resets), until the loop has applied them; early = timers that fired (must be 0)",
 }
 
 // metric is one named figure from one repetition.
@@ -223,6 +239,10 @@ func runWorkload[T any](d impl.Def[T], w string, cfg Config, progress func(strin
 		rows = []row{{w, func(l impl.Loop[T]) ([]metric, error) { return w6(l, cfg) }}}
 	case "W7":
 		rows = []row{{w, func(l impl.Loop[T]) ([]metric, error) { return w7(l, cfg) }}}
+	case "W8":
+		for _, n := range cfg.W8Sizes {
+			rows = append(rows, row{fmt.Sprintf("W8/N=%d", n), func(l impl.Loop[T]) ([]metric, error) { return w8(l, cfg, n) }})
+		}
 	default:
 		return nil, fmt.Errorf("%w: %q", ErrUnknownWorkload, w)
 	}
@@ -643,9 +663,149 @@ func w7[T any](l impl.Loop[T], cfg Config) ([]metric, error) {
 	}, nil
 }
 
+// allocsPerReset is mallocs ÷ resets rounded to thousandths. The harness
+// allocates a handful of objects in each timed part (the kick-off callback,
+// the finisher and its timer, the barrier), which would otherwise show as
+// a few millionths of an allocation per Reset and make the ratio column
+// compare noise; an allocation every thousand Resets still shows.
+func allocsPerReset(mallocs uint64, resets int) float64 {
+	return math.Round(float64(mallocs)/float64(resets)*1000) / 1000
+}
+
 // nanosleep blocks the calling thread for d with nanosleep(2).
 func nanosleep(d time.Duration) {
 	ts := syscall.NsecToTimespec(int64(d))
 	for syscall.Nanosleep(&ts, &ts) == syscall.EINTR {
 	}
+}
+
+// w8Remote is how many goroutines other than the loop's reset timers in
+// W8's remote part; each owns a contiguous share of them.
+const w8Remote = 4
+
+// w8 is W8 for n timers: n timers of cfg.W8Delay are scheduled from the
+// loop, then every one is Reset to cfg.W8Delay cfg.W8Rounds times in
+// round-robin order, first from loop callbacks (cfg.W8Chunk Resets each,
+// the next chunk posted with PostLocal, so that a loop that applies Resets
+// asynchronously, as goja does, applies a chunk before running the next),
+// then from w8Remote goroutines, each owning a contiguous share of the
+// timers and resetting it round-robin. Each part is timed until a callback
+// posted after its last Reset has run on the loop, so that whatever the
+// loop does to apply the Resets is in the figure; for the remote part that
+// is the wall time of all w8Remote goroutines together, divided by all
+// their Resets. Allocations are the process's mallocs over each part
+// (runtime.MemStats), the loop's included, per Reset, rounded to thousandths
+// (allocsPerReset). The timers are then
+// stopped from the loop; early counts those that fired at all, which none
+// may: every timer is reset well within its delay (a round of n Resets
+// takes n × ns_per_reset, far below 5 s), so a fire is a lost Reset, or a
+// loop too slow for the workload.
+func w8[T any](l impl.Loop[T], cfg Config, n int) ([]metric, error) {
+	d, rounds := cfg.W8Delay, cfg.W8Rounds
+	resets := n * rounds
+	handles := make([]T, n)
+	var fired atomic.Int64
+	fire := func() { fired.Add(1) } // on a timer goroutine for gotimers
+	var ms0, ms1 runtime.MemStats
+
+	// Schedule the timers, and let the loop apply them (goja's SetTimeout
+	// is a queued job) before the clock starts.
+	f := newFinisher()
+	err := kick(l, f, cfg.RepTimeout, func() {
+		for i := range handles {
+			h, err := l.AfterFunc(d, fire)
+			if err != nil {
+				f.finish(err)
+				return
+			}
+			handles[i] = h
+		}
+		l.PostLocal(func() { f.finish(nil) })
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	// (a) From loop callbacks. next and i are touched only on the loop.
+	var t0, t1 int64
+	next, i := 0, 0
+	var chunk func()
+	chunk = func() {
+		end := min(next+cfg.W8Chunk, resets)
+		for ; next < end; next++ {
+			handles[i] = l.Reset(handles[i], d, fire)
+			if i++; i == n {
+				i = 0
+			}
+		}
+		if next < resets {
+			l.PostLocal(chunk)
+			return
+		}
+		l.PostLocal(func() {
+			t1 = impl.Now()
+			f.finish(nil)
+		})
+	}
+	runtime.ReadMemStats(&ms0)
+	f = newFinisher()
+	if err := kick(l, f, cfg.RepTimeout, func() {
+		t0 = impl.Now()
+		chunk()
+	}); err != nil {
+		return nil, err
+	}
+	runtime.ReadMemStats(&ms1)
+	loopNs, loopAllocs := t1-t0, ms1.Mallocs-ms0.Mallocs
+
+	// (b) From w8Remote goroutines, each resetting its own share of the
+	// handles (so no two write the same one).
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for g := 0; g < w8Remote; g++ {
+		lo, hi := g*n/w8Remote, (g+1)*n/w8Remote
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			for r := 0; r < rounds; r++ {
+				for i := lo; i < hi; i++ {
+					handles[i] = l.ResetRemote(handles[i], d, fire)
+				}
+			}
+		}()
+	}
+	runtime.ReadMemStats(&ms0)
+	t2 := impl.Now()
+	close(start)
+	wg.Wait()
+	var t3 int64
+	f = newFinisher()
+	if err := kick(l, f, cfg.RepTimeout, func() {
+		t3 = impl.Now()
+		f.finish(nil)
+	}); err != nil {
+		return nil, err
+	}
+	runtime.ReadMemStats(&ms1)
+	remoteNs, remoteAllocs := t3-t2, ms1.Mallocs-ms0.Mallocs
+
+	// Stop every timer, so that none outlives the repetition, and count
+	// the fires once the loop has applied the stops.
+	f = newFinisher()
+	if err := kick(l, f, cfg.RepTimeout, func() {
+		for _, h := range handles {
+			l.Stop(h)
+		}
+		l.PostLocal(func() { f.finish(nil) })
+	}); err != nil {
+		return nil, err
+	}
+	return []metric{
+		{"ns_per_reset", float64(loopNs) / float64(resets)},
+		{"ns_per_reset_remote", float64(remoteNs) / float64(resets)},
+		{"allocs_per_reset", allocsPerReset(loopAllocs, resets)},
+		{"allocs_per_reset_remote", allocsPerReset(remoteAllocs, resets)},
+		{"early", float64(fired.Load())},
+	}, nil
 }

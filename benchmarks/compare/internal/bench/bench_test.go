@@ -67,10 +67,14 @@ func checkMetrics(t *testing.T, impl, w string, res []Result) {
 		"W5":  {"elapsed_ms", "cpu_us"},
 		"W6":  {"ns_per_pair"},
 		"W7":  {"p50_us", "p99_us"},
+		"W8":  {"ns_per_reset", "ns_per_reset_remote", "allocs_per_reset", "allocs_per_reset_remote", "early"},
 	}[w]
 	got := map[string]bool{}
 	for _, r := range res {
 		got[r.Metric] = true
+		if r.Metric == "early" && r.Value != 0 {
+			t.Errorf("%s %s: %v timers fired although every one was pushed back", impl, r.Workload, r.Value)
+		}
 	}
 	for _, m := range want {
 		if !got[m] {

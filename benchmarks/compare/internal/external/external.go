@@ -40,29 +40,34 @@ type Peer struct {
 	Cmd func(scripts, config string) (string, []string)
 	// Probe returns nil when the peer can run here, or why it cannot.
 	Probe func() error
+	// Lacks lists the workloads its script does not implement: they are
+	// left out of its results, and show as "–" in the table.
+	Lacks []string
 }
 
 // Peers lists the external peers in column order.
 var Peers = []Peer{
 	{
 		Name: "asyncio",
-		Doc:  "CPython asyncio (" + Python + ", call_soon / call_soon_threadsafe / call_later); whole-ms sleeps",
+		Doc:  "CPython asyncio (" + Python + ", call_soon / call_soon_threadsafe / call_later); whole-ms sleeps; no W8",
 		Cmd: func(dir, cfg string) (string, []string) {
 			return Python, []string{filepath.Join(dir, "asyncio_bench.py"), "--loop", "asyncio", "--config", cfg}
 		},
 		Probe: func() error { return probe(Python, "-c", "import asyncio") },
+		Lacks: []string{"W8"}, // not one of W8's peers in WORKLOADS.md
 	},
 	{
 		Name: "uvloop",
-		Doc:  "uvloop (Debian python3-uvloop, same script as asyncio); libuv whole-ms timers",
+		Doc:  "uvloop (Debian python3-uvloop, same script as asyncio); libuv whole-ms timers; no W8",
 		Cmd: func(dir, cfg string) (string, []string) {
 			return Python, []string{filepath.Join(dir, "asyncio_bench.py"), "--loop", "uvloop", "--config", cfg}
 		},
 		Probe: func() error { return probe(Python, "-c", "import uvloop") },
+		Lacks: []string{"W8"},
 	},
 	{
 		Name: "node",
-		Doc:  "Node.js (setImmediate, setTimeout/clearTimeout; worker_threads postMessage for W1x/W7); whole-ms timers, delays rounded up",
+		Doc:  "Node.js (setImmediate, setTimeout/clearTimeout; worker_threads postMessage for W1x/W7; W8 with timeout.refresh() on the loop only, as worker threads cannot reach the main thread's timers, and no allocation count); whole-ms timers, delays rounded up",
 		Cmd: func(dir, cfg string) (string, []string) {
 			return "node", []string{filepath.Join(dir, "node_bench.js"), "--config", cfg}
 		},
@@ -98,6 +103,10 @@ type Config struct {
 	W6Timers        int      `json:"W6Timers"`
 	W7Samples       int      `json:"W7Samples"`
 	W7IdleBetweenNs int64    `json:"W7IdleBetweenNs"`
+	W8Sizes         []int    `json:"W8Sizes"`
+	W8Rounds        int      `json:"W8Rounds"`
+	W8Chunk         int      `json:"W8Chunk"`
+	W8DelayNs       int64    `json:"W8DelayNs"`
 	TimeoutSec      float64  `json:"timeout"`
 }
 
@@ -116,6 +125,10 @@ func NewConfig(c bench.Config, workloads []string) Config {
 		W6Timers:        c.W6Timers,
 		W7Samples:       c.W7Samples,
 		W7IdleBetweenNs: int64(c.W7IdleBetween),
+		W8Sizes:         c.W8Sizes,
+		W8Rounds:        c.W8Rounds,
+		W8Chunk:         c.W8Chunk,
+		W8DelayNs:       int64(c.W8Delay),
 		TimeoutSec:      c.RepTimeout.Seconds(),
 	}
 }

@@ -20,7 +20,7 @@ func TestConfigJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"workloads", "Warmup", "Reps", "W1Callbacks", "W1xPerProd", "W2Sizes", "W3Timers", "W4Timers", "W5DelayNs", "W6Timers", "W7Samples", "W7IdleBetweenNs", "timeout"} {
+	for _, k := range []string{"workloads", "Warmup", "Reps", "W1Callbacks", "W1xPerProd", "W2Sizes", "W3Timers", "W4Timers", "W5DelayNs", "W6Timers", "W7Samples", "W7IdleBetweenNs", "W8Sizes", "W8Rounds", "W8Chunk", "W8DelayNs", "timeout"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("config lacks %s", k)
 		}
@@ -62,10 +62,20 @@ func TestScriptsRunTiny(t *testing.T) {
 				if len(r.Samples) != cfg.Reps {
 					t.Errorf("%s %s: %d samples", r.Workload, r.Metric, len(r.Samples))
 				}
+				if r.Metric == "early" && r.Value != 0 {
+					t.Errorf("%s: %v timers fired although pushed back", r.Workload, r.Value)
+				}
+			}
+			lacks := map[string]bool{}
+			for _, w := range p.Lacks {
+				lacks[w] = true
 			}
 			for _, w := range bench.Workloads {
-				if !seen[w] {
+				if !seen[w] && !lacks[w] {
 					t.Errorf("no result for %s", w)
+				}
+				if seen[w] && lacks[w] {
+					t.Errorf("result for %s, which it is said to lack", w)
 				}
 			}
 		})

@@ -20,6 +20,8 @@ import (
 //     goroutine, drained after each callback; a channel cannot be used here
 //     because a callback posting more than the channel's capacity to its own
 //     channel would deadlock.
+//   - Reset and ResetRemote are time.Timer.Reset on the AfterFunc timer,
+//     synchronous from any goroutine: the loop plays no part in them.
 var GoTimers = Def[*time.Timer]{
 	Name: "gotimers",
 	Doc:  "Go runtime timers (time.AfterFunc, callback on its own goroutine) + one goroutine draining a chan func() (cap 4096)",
@@ -71,6 +73,16 @@ func (l *goTimers) AfterFunc(d time.Duration, fn func()) (*time.Timer, error) {
 }
 
 func (l *goTimers) Stop(t *time.Timer) bool { return t.Stop() }
+
+func (l *goTimers) Reset(t *time.Timer, d time.Duration, _ func()) *time.Timer {
+	t.Reset(d)
+	return t
+}
+
+func (l *goTimers) ResetRemote(t *time.Timer, d time.Duration, _ func()) *time.Timer {
+	t.Reset(d)
+	return t
+}
 
 func (l *goTimers) Wakeups() (uint64, bool) { return 0, false }
 

@@ -10,24 +10,24 @@ import (
 // HotloopPrecise is hotloop with core.WithPrecise(): on Linux the loop's
 // goroutine is locked to its thread with 1 ns timer slack and parks in a
 // futex wait with a nanosecond timeout.
-var HotloopPrecise = Def[core.Timer]{
+var HotloopPrecise = Def[*core.Timer]{
 	Name: "hotloop-precise",
 	Doc:  "hotloop with core.WithPrecise() (futex parker, locked thread, 1 ns timer slack)",
-	New:  func() (Loop[core.Timer], error) { return startHotloop(core.WithPrecise()) },
+	New:  func() (Loop[*core.Timer], error) { return startHotloop(core.WithPrecise()) },
 }
 
 // HotloopSpin is HotloopPrecise plus core.WithSpin(200 µs): the loop parks
 // until 200 µs before each deadline and busy-waits the rest.
-var HotloopSpin = Def[core.Timer]{
+var HotloopSpin = Def[*core.Timer]{
 	Name: "hotloop-spin",
 	Doc:  "hotloop with core.WithPrecise() and core.WithSpin(200µs) (busy-waits the last 200 µs before each timer)",
-	New: func() (Loop[core.Timer], error) {
+	New: func() (Loop[*core.Timer], error) {
 		return startHotloop(core.WithPrecise(), core.WithSpin(200*time.Microsecond))
 	},
 }
 
 // startHotloop starts a hotloop adapter with the given options.
-func startHotloop(opts ...core.Option) (Loop[core.Timer], error) {
+func startHotloop(opts ...core.Option) (Loop[*core.Timer], error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &hotloop{l: core.New(opts...), cancel: cancel, done: make(chan error, 1)}
 	go func() { h.done <- h.l.Run(ctx) }()
@@ -36,16 +36,16 @@ func startHotloop(opts ...core.Option) (Loop[core.Timer], error) {
 
 // HotloopSlack is hotloop with core.WithSlack(1 ms): timers due within the
 // same millisecond window share one wake-up at its end.
-var HotloopSlack = Def[core.Timer]{
+var HotloopSlack = Def[*core.Timer]{
 	Name: "hotloop-slack",
 	Doc:  "hotloop with core.WithSlack(1ms) (deadlines rounded up to whole milliseconds: shared wake-ups)",
-	New:  func() (Loop[core.Timer], error) { return startHotloop(core.WithSlack(time.Millisecond)) },
+	New:  func() (Loop[*core.Timer], error) { return startHotloop(core.WithSlack(time.Millisecond)) },
 }
 
 // HotloopWheel is hotloop with core.WithTimerStore(core.StoreWheel): timers
 // in the hierarchical timing wheel instead of the 4-ary heap.
-var HotloopWheel = Def[core.Timer]{
+var HotloopWheel = Def[*core.Timer]{
 	Name: "hotloop-wheel",
 	Doc:  "hotloop with core.WithTimerStore(core.StoreWheel) (hierarchical timing wheel with exact deadlines)",
-	New:  func() (Loop[core.Timer], error) { return startHotloop(core.WithTimerStore(core.StoreWheel)) },
+	New:  func() (Loop[*core.Timer], error) { return startHotloop(core.WithTimerStore(core.StoreWheel)) },
 }

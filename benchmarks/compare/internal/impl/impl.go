@@ -15,8 +15,9 @@
 //     of 128 callbacks, a sleep capped at 1 ms).
 //
 // Loop is generic in its timer handle type T so that a value handle such as
-// core.Timer is stored and passed without being boxed into an interface:
-// boxing would add an allocation to every schedule and distort W6.
+// SeedTimer or GojaTimer is stored and passed without being boxed into an
+// interface: boxing would add an allocation to every schedule and distort W6
+// and W8.
 package impl
 
 import (
@@ -51,6 +52,18 @@ type Loop[T any] interface {
 	// callback. It reports whether the timer was stopped before firing;
 	// implementations that cancel asynchronously report true.
 	Stop(t T) bool
+	// Reset pushes back a pending timer t, returned by AfterFunc or Reset,
+	// so that it fires d from now (W8's idle timeout), from inside a loop
+	// callback, and returns the timer's handle from then on: t itself where
+	// the implementation re-arms a timer in place (hotloop, gotimers), a new
+	// handle where a reset is a cancel and a new schedule (goja, seed). fn
+	// is the callback t was scheduled with, which the latter schedule again.
+	Reset(t T, d time.Duration, fn func()) T
+	// ResetRemote is Reset called from a goroutine other than the loop's,
+	// while the loop runs and other goroutines reset other timers of the
+	// same loop (W8's remote part). Every in-process implementation can:
+	// all of their timer operations are safe from any goroutine.
+	ResetRemote(t T, d time.Duration, fn func()) T
 	// Wakeups returns how many times the loop has woken from a sleep, and
 	// false when the implementation cannot count them.
 	Wakeups() (uint64, bool)

@@ -29,7 +29,10 @@ import (
 //   - nothing wakes the sleep early: a Post from another goroutine waits for
 //     the current sleep to end.
 //
-// Every completed non-zero sleep counts as one wake-up.
+// Every completed non-zero sleep counts as one wake-up. The seed has no
+// reset: pushing a timer back (W8) is a cancel and a new schedule, which
+// this replica does as one remove and one insert under the timer lock,
+// the same from the loop and from other goroutines.
 var Seed = Def[SeedTimer]{
 	Name: "seed",
 	Doc:  "replica of the seed design: mutex+slice callbacks, mutex+gods RB-tree timers, 128-callback batches, nanosleep ≤ 1 ms",
@@ -176,6 +179,21 @@ func (s *seedLoop) Stop(t SeedTimer) bool {
 	}
 	s.timers.Remove(t)
 	return true
+}
+
+func (s *seedLoop) Reset(t SeedTimer, d time.Duration, fn func()) SeedTimer {
+	when := Now() + int64(d)
+	s.tMu.Lock()
+	s.timers.Remove(t) // a no-op if t has fired
+	s.seq++
+	k := SeedTimer{when: when, seq: s.seq}
+	s.timers.Put(k, fn)
+	s.tMu.Unlock()
+	return k
+}
+
+func (s *seedLoop) ResetRemote(t SeedTimer, d time.Duration, fn func()) SeedTimer {
+	return s.Reset(t, d, fn)
 }
 
 func (s *seedLoop) Wakeups() (uint64, bool) { return s.wakeups.Load(), true }

@@ -82,9 +82,14 @@ func IsLateness(metric string) bool { return strings.HasPrefix(metric, "lateness
 // because timers fired before they were due: the cell is itself a negative
 // lateness, or the implementation's mean lateness in the same workload is
 // negative (then its other figures there, such as W4's µs per timer for a
-// loop that rounds 100 µs down to 0 ms, are not comparable either).
+// loop that rounds 100 µs down to 0 ms, are not comparable either), or the
+// workload counts timers that fired although they were pushed back (W8's
+// early) and some did.
 func (t Table) Early(k RowKey, im string) bool {
 	if x, ok := t.Cells[k][im]; ok && IsLateness(k.Metric) && x < 0 {
+		return true
+	}
+	if e, ok := t.Cells[RowKey{k.Workload, "early"}][im]; ok && e > 0 {
 		return true
 	}
 	m, ok := t.Cells[RowKey{k.Workload, "lateness_mean_us"}][im]

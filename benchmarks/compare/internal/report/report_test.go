@@ -67,6 +67,29 @@ func TestRatio(t *testing.T) {
 	}
 }
 
+// TestW8EarlyIsFlagged: a W8 figure of a loop that let pushed-back timers
+// fire is flagged and never the best peer.
+func TestW8EarlyIsFlagged(t *testing.T) {
+	var res []bench.Result
+	add := func(im, metric string, v float64) {
+		res = append(res, bench.Result{Impl: im, Workload: "W8/N=100", Metric: metric, Value: v, Samples: []float64{v}})
+	}
+	add("hotloop", "ns_per_reset", 20)
+	add("seed", "ns_per_reset", 300)
+	add("goja", "ns_per_reset", 10)
+	add("hotloop", "early", 0)
+	add("seed", "early", 0)
+	add("goja", "early", 3)
+	tb := Build(res)
+	k := RowKey{"W8/N=100", "ns_per_reset"}
+	if !tb.Early(k, "goja") || tb.Early(k, "seed") || tb.Early(k, "hotloop") {
+		t.Fatalf("Early: goja %v seed %v hotloop %v, want true false false", tb.Early(k, "goja"), tb.Early(k, "seed"), tb.Early(k, "hotloop"))
+	}
+	if got := tb.Ratio(k); got != "0.07× (seed)" {
+		t.Fatalf("Ratio = %q, want 0.07× (seed)", got)
+	}
+}
+
 func TestWriteMarkdown(t *testing.T) {
 	var buf bytes.Buffer
 	h := Header{Title: "T", Lines: []string{"nproc: 2"}}
