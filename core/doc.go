@@ -106,14 +106,15 @@
 //
 // # Timers
 //
-// A timer is a node in the timer store plus a state word (generation and
-// status, one atomic). Stop and Reset, from any goroutine, first win a
-// compare-and-swap on the state word, which decides the race with the loop
-// firing the timer, then send a message so that the loop removes or moves
-// the node; the node leaves the store, and TimersPending drops, when the
-// loop applies it. Local().Stop, from inside a callback, wins the same
-// compare-and-swap and removes the node at once, with no message. A node is
-// recycled once its timer is done, and its generation is bumped, so a
-// handle whose node has been reused reports false from Stop and Reset
-// instead of touching another timer.
+// A [Timer] behaves like a time.Timer made by time.AfterFunc: Stop and Reset
+// work from any goroutine at any time, and Reset re-arms a timer that has
+// fired or been stopped, reporting whether it was still armed. Keep one
+// Timer for the life of a connection and Reset it on every read: embed it
+// and set it up with [Timer.Init], and re-arming allocates nothing. Each
+// Stop and Reset is one compare-and-swap on the timer's state word, which
+// holds its deadline; a Reset that moves the deadline later needs nothing
+// more (no message, no wake-up), because the loop re-files the timer when
+// its old deadline comes, so pushing back an idle timeout costs about one
+// clock read. The protocol, and why it is linearizable, is stated in
+// timer.go.
 package core

@@ -3,11 +3,11 @@ package core
 import "time"
 
 // Local is the loop goroutine's fast path: the same operations as Loop's
-// Post, AfterFunc, At and Every, and Timer.Stop, without the inbox.
-// Local().Post appends to the loop's ready queue with no lock and no atomic
-// read-modify-write (one atomic load checks for Close); Local timers go
-// straight into the timer store from a private free list, and Local().Stop
-// takes them straight out of it.
+// Post, AfterFunc, At and Every, and Timer's Stop and Reset, without the
+// inbox. Local().Post appends to the loop's ready queue with no lock and no
+// atomic read-modify-write (one atomic load checks for Close); Local timers
+// go straight into the timer store, and Local().Stop and Local().Reset
+// take them out or move them there at once.
 //
 // Its methods may be called only from the goroutine running the loop, that
 // is from inside a callback. Misuse is detected: every method panics when no
@@ -129,26 +129,86 @@ func (lc *Local) Stop(t *Timer) bool {
 	return true
 }
 
-// Reset is t.Reset(d) for the loop goroutine: the same semantics, report
-// and cost when it moves a deadline later, but when it re-arms the timer or
-// moves it earlier it files it in the store at once rather than sending the
-// loop a message. Loop goroutine only, like every Local method; a timer of
-// another Loop is reset through Timer.Reset. It panics, as Timer.Reset
-// does, on a Timer that was never set up. No allocation.
+// Reset is t.Reset(d) for the loop goroutine: the same semantics and
+// report, at a fraction of the cost. It does not read the clock: for d > 0
+// the deadline is d after the running callback returns (the loop reads the
+// clock once then for all the Local().Resets the callback made), so the
+// timer fires late by at most the rest of the callback, never early — and
+// it takes its place among other timers as if it had been reset at the end
+// of the callback. A d <= 0 makes it due at once, as Timer.Reset does. When
+// it re-arms the timer or moves it earlier, the loop files it in the store
+// itself, with no message. Loop goroutine only, like every Local
+// method; a timer of another Loop is reset through Timer.Reset. It panics,
+// as Timer.Reset does, on a Timer that was never set up. No allocation.
 func (lc *Local) Reset(t *Timer, d time.Duration) bool {
 	lc.check("Reset")
 	l := lc.l
-	n := &t.n
-	p := &n.Value
-	if p.loop != l {
+	if t.mustLoop("Local().Reset") != l {
 		return t.Reset(d)
 	}
-	old, new, ok := p.rearm(l.deadline(d))
+	n := &t.n
+	p := &n.Value
+	if d <= 0 {
+		// Due at once. clockLo, a reading taken before this call, is as
+		// due as now, and orders the timer before whatever is scheduled
+		// after this call; it cannot fire before the callback returns.
+		old, new, ok := p.rearm(l.clockLo)
+		if ok && !new.filed() {
+			l.settle(n)
+		}
+		return old.armed()
+	}
+	rd := min(int64(d), maxWhen)
+	// The timer stays filed if it is in the store no later than the
+	// earliest its new deadline can be: clockLo, a clock reading taken
+	// before this call, plus d.
+	filedBy := int64(-1)
+	if n.InStore() && n.When <= addClamped(l.clockLo, rd) {
+		filedBy = n.When
+	}
+	old, ok := p.rearmRel(rd, filedBy)
 	if !ok {
 		return false
 	}
-	if !new.filed() {
-		l.settle(n) // we are the loop: file it now, as its message would
+	p.relSeq = l.nextSeq() // its place among equal deadlines: this call's
+	if !old.rel() {
+		l.rel = append(l.rel, n) // not on the list yet (rule 6)
 	}
 	return old.armed()
+}
+
+// fixRel makes absolute the deadlines that Local().Reset set relative to
+// the end of the callback that just returned (rule 6 in timer.go), with
+// one clock read, filing the timers that need it. Loop only; called after
+// every callback that left l.rel non-empty (afterCallback).
+func (l *Loop) fixRel() {
+	now := l.readClock()
+	for i, n := range l.rel {
+		l.rel[i] = nil
+		p := &n.Value
+		for {
+			s := p.load()
+			if !s.rel() {
+				l.settle(n) // stopped or reset by another goroutine since: as its message would
+				break
+			}
+			when := addClamped(now, s.when())
+			if !s.filed() {
+				l.timers.Update(n, when, p.relSeq)
+			}
+			if p.cas(s, armedAt(when, filedBit)) {
+				break
+			}
+		}
+	}
+	l.rel = l.rel[:0]
+}
+
+// afterCallback finishes what a callback left for the loop: the relative
+// deadlines of its Local().Resets. Inlined into the loops that run
+// callbacks: one length check when there is nothing to do.
+func (l *Loop) afterCallback() {
+	if len(l.rel) != 0 {
+		l.fixRel()
+	}
 }

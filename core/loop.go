@@ -99,6 +99,8 @@ type Loop struct {
 	ready    readyQueue         // callbacks and zero-delay timers, in order (ready.go)
 	timers   wheel.Store[timer] // pending timers, ordered by (When, Seq)
 	seq      uint64             // last Seq handed out; Seq 0 means "not scheduled"
+	rel      []*timerNode       // timers whose deadline Local().Reset set relative to the running callback's end (timer.go, rule 6)
+	clockLo  int64              // a loop clock reading taken no later than now: a lower bound for Local().Reset (readClock)
 	pubWhen  int64              // the deadline last published to expiry
 	counts   statsCounts        // the loop's own counters, published to stats
 	sincePub int                // iterations since the counters were last published
@@ -177,6 +179,14 @@ func (l *Loop) now() int64 {
 		return c.nanos.Load()
 	}
 	return int64(time.Since(l.base))
+}
+
+// readClock reads the loop's clock on the loop goroutine and keeps the
+// reading in clockLo, a lower bound of every later reading. Owner only.
+func (l *Loop) readClock() int64 {
+	now := l.now()
+	l.clockLo = now
+	return now
 }
 
 // deadline returns now+d, clamped to [0, maxWhen]: a d < 0 means now.

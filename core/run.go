@@ -178,6 +178,7 @@ func (l *Loop) runSome(max int) (n int, panicked bool) {
 			l.counts.panics++
 			l.counts.callbacks++
 			panicked = true
+			l.afterCallback()
 			l.cfg.panicHandler(v)
 		}
 	}()
@@ -199,6 +200,7 @@ func (l *Loop) runSome(max int) (n int, panicked bool) {
 			l.call(fn) // WithSlowCallback: timed one by one
 		} else {
 			fn()
+			l.afterCallback()
 		}
 		l.counts.callbacks++
 	}
@@ -209,7 +211,7 @@ func (l *Loop) runSome(max int) (n int, panicked bool) {
 // fires those that are due and re-files those that a Reset pushed later.
 // Owner only.
 func (l *Loop) fireDue(max int) {
-	now := l.now()
+	now := l.readClock()
 	for i := 0; i < max; i++ {
 		n := l.timers.PopDue(now)
 		if n == nil {
@@ -273,6 +275,7 @@ func (l *Loop) fire(n *timerNode, now int64) {
 func (l *Loop) call(fn func()) {
 	start := int64(-1)
 	defer func() {
+		l.afterCallback() // also when fn panicked
 		if v := recover(); v != nil {
 			l.counts.panics++
 			l.cfg.panicHandler(v)

@@ -43,6 +43,17 @@ import (
 //  5. running is set only by the loop, for a periodic timer whose callback
 //     is running; the loop re-arms it afterwards only if the word is still
 //     exactly what it set, so that a Stop or Reset made meanwhile wins.
+//  6. relative is set only by the loop, by Local().Reset inside a callback:
+//     the word's deadline is then a delay d, counted from the moment the
+//     callback returns, and the timer is on the loop's list l.rel. When
+//     the callback returns the loop reads the clock once and makes every
+//     such deadline absolute (fixRel): one clock read serves every
+//     Local().Reset of the callback, and the deadline is late by at most
+//     the rest of the callback, never early. For rule 4, being on l.rel
+//     counts as a message on its way; a relative word is filed only if
+//     the timer's filed deadline is no later than the earliest the
+//     absolute one can be (clockLo + d). No relative word survives a
+//     callback: fire and settle never see one.
 //
 // The transitions, each a named method of timer below:
 //
@@ -53,6 +64,8 @@ import (
 //	armed, filed, due         not armed                    loop  claimFire (a one-shot fires)
 //	armed, filed, due         armed, running               loop  claimFire (a periodic timer fires)
 //	armed, running            armed, filed, next           loop  rearmAfterRun (its next tick)
+//	any                       armed, relative, d           loop  rearmRel (Local().Reset)
+//	armed, relative, d        armed, filed, now+d          loop  fixRel (the callback returned)
 //
 // rearm keeps filed only when the new deadline is no earlier than the
 // word's (rule 3); it clears running (rule 5). The deadline is kept in the
@@ -66,8 +79,9 @@ const (
 	armedBit   timerState = 1 << iota // the timer will fire at its deadline unless stopped or reset
 	filedBit                          // the loop will look at it at or before its deadline (rule 3)
 	runningBit                        // a periodic timer's callback is running (rule 5)
+	relBit                            // the deadline is a delay from the end of the running callback (rule 6)
 
-	flagBits = 4 // one spare bit
+	flagBits = 4
 
 	// maxWhen is the latest deadline a state word can hold (loop clock
 	// nanoseconds, about 36 years): later deadlines are clamped to it.
@@ -78,6 +92,7 @@ func (s timerState) when() int64   { return int64(s >> flagBits) }
 func (s timerState) armed() bool   { return s&armedBit != 0 }
 func (s timerState) filed() bool   { return s&filedBit != 0 }
 func (s timerState) running() bool { return s&runningBit != 0 }
+func (s timerState) rel() bool     { return s&relBit != 0 }
 
 // armedAt returns the word of a timer armed for when, with the given extra
 // flags. when must be in [0, maxWhen].
@@ -89,7 +104,7 @@ func armedAt(when int64, flags timerState) timerState {
 // not running, and still filed only if s was filed for a deadline no later
 // than when (rule 3). Pure; tested beside the transition table.
 func (s timerState) rearmed(when int64) timerState {
-	if s.filed() && when >= s.when() {
+	if s.filed() && !s.rel() && when >= s.when() {
 		return armedAt(when, filedBit)
 	}
 	return armedAt(when, 0)
@@ -107,7 +122,7 @@ func needsMessage(old, new timerState) bool {
 	if !new.armed() || new.filed() {
 		return false
 	}
-	pending := old.armed() && !old.filed() && !old.running() // rule 4: one is on its way
+	pending := old.armed() && (old.rel() || !old.filed()) && !old.running() // rules 4 and 6: one is on its way
 	return !pending
 }
 
@@ -127,6 +142,10 @@ type timer struct {
 	fn     func()
 	period int64
 	missed MissedTick
+
+	// relSeq is the sequence number Local().Reset reserved for a relative
+	// deadline, used when fixRel files the timer (rule 6). Loop only.
+	relSeq uint64
 }
 
 // timerNode is a timer in the loop's store.
@@ -171,6 +190,28 @@ func (p *timer) disarm() (old timerState, ok bool) {
 	}
 }
 
+// rearmRel arms the timer for d after the running callback returns
+// (Local().Reset, rule 6) and returns the word it replaced; ok is false if
+// the loop is closing and the timer is not armed. filedBy is the latest
+// filed deadline that still keeps the promise of rule 3 (the timer's
+// filed deadline if it is in the store, else -1). Loop only.
+func (p *timer) rearmRel(d, filedBy int64) (old timerState, ok bool) {
+	for {
+		old = p.load()
+		if !old.armed() && p.loop.closing() {
+			p.loop.stats.refused.Add(1)
+			return old, false
+		}
+		new := timerState(d)<<flagBits | armedBit | relBit
+		if filedBy >= 0 && old.armed() && old.filed() {
+			new |= filedBit
+		}
+		if p.cas(old, new) {
+			return old, true
+		}
+	}
+}
+
 // markFiled sets filed on s, the word the loop read before it put the timer
 // in the store at s's deadline. It fails if the word changed meanwhile: the
 // loop then looks again. Loop only (rule 3).
@@ -208,7 +249,7 @@ func (s timerState) String() string {
 	for _, b := range []struct {
 		bit  timerState
 		name string
-	}{{armedBit, "armed"}, {filedBit, "filed"}, {runningBit, "running"}} {
+	}{{armedBit, "armed"}, {filedBit, "filed"}, {runningBit, "running"}, {relBit, "relative"}} {
 		if s&b.bit != 0 {
 			f += "|" + b.name
 		}
@@ -235,12 +276,21 @@ const debugTimers = false
 // consistent with real time; the timer fires no earlier than the deadline
 // set by the last of them.
 //
-// A Timer must not be copied after it has been armed. The zero Timer is
-// not armed: Stop reports false; Reset panics until Init has given it a
-// loop and a callback.
+// A Timer must not be copied (go vet reports copies): a copy is another
+// timer. The zero Timer is not armed: Stop reports false; Reset panics
+// until Init has given it a loop and a callback. A nil *Timer's Stop
+// reports false.
 type Timer struct {
+	_ noCopy // go vet's copylocks check reports copies
 	n timerNode
 }
+
+// noCopy makes go vet report a copied Timer: a copy is a different timer,
+// and arming it leaves the original alone.
+type noCopy struct{}
+
+func (*noCopy) Lock()   {}
+func (*noCopy) Unlock() {}
 
 // Init sets up t, typically a field of a longer-lived struct, to call fn on
 // l, without arming it: arm it with [Timer.Reset], or [Local.Reset] from a
@@ -283,7 +333,7 @@ func (t *Timer) Stop() bool {
 	if !ok {
 		return false
 	}
-	if old.filed() {
+	if old.filed() && !old.rel() {
 		// In the store: have the loop remove it, so that stopped timers do
 		// not accumulate until their deadlines and Shutdown need not wait
 		// for them. (Not filed: it is not in the store, or a message is
@@ -315,12 +365,20 @@ func (t *Timer) Stop() bool {
 // it only if the timer becomes its earliest. Reset panics on a Timer that
 // was never set up (the zero Timer without Init).
 func (t *Timer) Reset(d time.Duration) bool {
-	p := &t.n.Value
-	l := p.loop
-	if l == nil {
-		panic("hotloop: Timer.Reset on a Timer not made by AfterFunc, At, Every or Init")
-	}
+	l := t.mustLoop("Timer.Reset")
 	return l.reset(&t.n, l.deadline(d))
+}
+
+// mustLoop returns t's Loop, panicking with a message naming method if t
+// is nil or was never set up.
+func (t *Timer) mustLoop(method string) *Loop {
+	if t == nil {
+		panic("hotloop: " + method + " on a nil *Timer")
+	}
+	if l := t.n.Value.loop; l != nil {
+		return l
+	}
+	panic("hotloop: " + method + " on a Timer not made by AfterFunc, At, Every or Init")
 }
 
 // reset is Timer.Reset: it arms n for when and reports whether it was
