@@ -342,3 +342,33 @@ func TestPostOrderFromTheLoopGoroutine(t *testing.T) {
 		}
 	}
 }
+
+// TestResetEarlierWakesWhileItsMessageWaits: a timer armed from outside
+// with a deadline later than the loop's next (so its message does not wake
+// the loop) and then Reset earlier before the loop has taken that message
+// must still wake the loop: the Reset rides the message, and wakes the
+// loop itself if its deadline is now the earliest. Found by the port of
+// Go's TestAdjustTimers; before the fix the timer fired 10 minutes late.
+func TestResetEarlierWakesWhileItsMessageWaits(t *testing.T) {
+	for _, store := range bothStores {
+		t.Run(store.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				l := New(WithTimerStore(store))
+				stop := start(t, l)
+				defer stop()
+				must(l.AfterFunc(10*time.Minute, noop))
+				synctest.Wait() // parked until 10 min
+				t0 := time.Now()
+				var firedAt atomic.Int64
+				firedAt.Store(-1)
+				tm := must(l.AfterFunc(time.Hour, func() { firedAt.Store(int64(time.Since(t0))) })) // later than 10 min: no wake
+				tm.Reset(time.Second)
+				time.Sleep(2 * time.Second)
+				synctest.Wait()
+				if at := time.Duration(firedAt.Load()); at != time.Second {
+					t.Fatalf("fired at %v after the Reset to 1 s (-1ns: not yet)", at)
+				}
+			})
+		})
+	}
+}

@@ -389,21 +389,35 @@ func (l *Loop) reset(n *timerNode, when int64) bool {
 	if !ok {
 		return false
 	}
-	if needsMessage(old, new) {
-		if !l.send(n) {
-			// The loop has finished: no one will ever look at n again.
-			// Undo our arming, unless another Stop or Reset came after it
-			// (then it does the same). Close is ordered after this Reset.
-			if p.cas(new, new.disarmed()) {
-				l.late.cancelled.Add(1)
-			}
-			return old.armed()
-		}
-		if l.expiry.Before(when) {
-			l.wakeIfParked() // the new earliest deadline
-		}
+	if new.filed() {
+		return old.armed() // later: the loop's promise covers it (rule 3)
 	}
+	if needsMessage(old, new) && !l.send(n) {
+		// The loop has finished: no one will ever look at n again.
+		// Undo our arming, unless another Stop or Reset came after it
+		// (then it does the same). Close is ordered after this Reset.
+		if p.cas(new, new.disarmed()) {
+			l.late.cancelled.Add(1)
+		}
+		return old.armed()
+	}
+	l.wakeFor(p)
 	return old.armed()
+}
+
+// wakeFor wakes the loop if p's deadline, which the loop will learn of
+// through a message, is earlier than the one it parks until. Called after
+// the message is pushed, or after a Reset that rides a message already on
+// its way (rule 4); the word is read again here, after the push, so that of
+// the sender and a Reset riding its message, whichever reads the other's
+// change wakes the loop: if the rider's CAS came before the sender's
+// re-read, the sender sees the earlier deadline; if after, the rider's
+// wake-up comes after the push, so the loop finds the message. Any
+// goroutine.
+func (l *Loop) wakeFor(p *timer) {
+	if s := p.load(); s.armed() && !s.filed() && !s.rel() && l.expiry.Before(s.when()) {
+		l.wakeIfParked()
+	}
 }
 
 // send tells the loop to look at n's state word (an opTimer message):
@@ -477,9 +491,7 @@ func (l *Loop) newTimer(method string, when, period int64, missed MissedTick, lo
 	if !l.inbox.Push(message{op: opTimer, n: n}) {
 		return nil, ErrClosed
 	}
-	if l.expiry.Before(when) {
-		l.wakeIfParked()
-	}
+	l.wakeFor(p)
 	return t, nil
 }
 
