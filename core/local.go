@@ -196,7 +196,7 @@ func (l *Loop) fixRel() {
 			if !s.filed() {
 				l.timers.Update(n, when, p.relSeq)
 			}
-			if p.cas(s, armedAt(when, filedBit)) {
+			if p.resolveRel(s, when) {
 				break
 			}
 		}

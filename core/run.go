@@ -231,7 +231,7 @@ func (l *Loop) fireDue(max int) {
 // only.
 func (l *Loop) fire(n *timerNode, now int64) {
 	p := &n.Value
-	var s timerState
+	var s, claimed timerState
 	for {
 		s = p.load()
 		switch {
@@ -243,7 +243,8 @@ func (l *Loop) fire(n *timerNode, now int64) {
 			l.timers.Update(n, s.when(), l.nextSeq()) // pushed later: the lazy half of Reset
 			return
 		}
-		if p.claimFire(s) {
+		var ok bool
+		if claimed, ok = p.claimFire(s); ok {
 			break
 		}
 	}
@@ -264,7 +265,7 @@ func (l *Loop) fire(n *timerNode, now int64) {
 	if next < s.when() {
 		next = maxWhen // overflowed
 	}
-	if p.rearmAfterRun(s&^filedBit|runningBit, next) {
+	if p.rearmAfterRun(claimed, next) {
 		l.timers.Update(n, next, l.nextSeq())
 	}
 }

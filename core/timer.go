@@ -65,7 +65,9 @@ import (
 //	armed, filed, due         armed, running               loop  claimFire (a periodic timer fires)
 //	armed, running            armed, filed, next           loop  rearmAfterRun (its next tick)
 //	any                       armed, relative, d           loop  rearmRel (Local().Reset)
-//	armed, relative, d        armed, filed, now+d          loop  fixRel (the callback returned)
+//	armed, relative, d        armed, filed, now+d          loop  resolveRel (fixRel: the callback returned)
+//	new                       armed (filed if loop), when  any   armNew (AfterFunc, At, Every: no one else sees it yet)
+//	armed, when               not armed                    any   undoArm (Reset found the loop finished)
 //
 // rearm keeps filed only when the new deadline is no earlier than the
 // word's (rule 3); it clears running (rule 5). The deadline is kept in the
@@ -224,23 +226,54 @@ func (p *timer) markFiled(s timerState) bool {
 
 // claimFire takes a due, filed timer out of armed (one-shot) or into
 // running (periodic), so that a Stop made from now on reports false for a
-// one-shot; it fails if the word changed since the loop read s. Loop only.
-func (p *timer) claimFire(s timerState) bool {
-	if debugTimers && (!s.armed() || !s.filed()) {
+// one-shot; it fails if the word changed since the loop read s. It returns
+// the word it set, for rearmAfterRun. Loop only.
+func (p *timer) claimFire(s timerState) (claimed timerState, ok bool) {
+	if debugTimers && (!s.armed() || !s.filed() || s.rel()) {
 		panic("hotloop: claimFire on " + s.String())
 	}
+	claimed = s.disarmed()
 	if p.period > 0 {
-		return p.cas(s, s&^filedBit|runningBit)
+		claimed = s&^filedBit | runningBit
 	}
-	return p.cas(s, s.disarmed())
+	return claimed, p.cas(s, claimed)
 }
 
 // rearmAfterRun files a periodic timer for its next tick after its callback
 // ran, unless the callback or another goroutine stopped or reset it
-// meanwhile (then the word is no longer running, and whoever changed it
-// has taken care of the store). Loop only (rule 5).
-func (p *timer) rearmAfterRun(running timerState, next int64) bool {
-	return p.cas(running, armedAt(next, filedBit))
+// meanwhile (then the word is no longer claimed, the running word that
+// claimFire set, and whoever changed it has taken care of the store). Loop
+// only (rule 5).
+func (p *timer) rearmAfterRun(claimed timerState, next int64) bool {
+	return p.cas(claimed, armedAt(next, filedBit))
+}
+
+// resolveRel replaces s, a relative word (rule 6), with an absolute one,
+// armed and filed for when; it fails if the word changed since the loop
+// read s. Loop only (fixRel).
+func (p *timer) resolveRel(s timerState, when int64) bool {
+	if debugTimers && !s.rel() {
+		panic("hotloop: resolveRel on " + s.String())
+	}
+	return p.cas(s, armedAt(when, filedBit))
+}
+
+// undoArm disarms a timer that Reset armed with the word armed but that no
+// loop will ever look at (it has finished); it fails if another Stop or
+// Reset has changed the word since. Any goroutine.
+func (p *timer) undoArm(armed timerState) bool {
+	return p.cas(armed, armed.disarmed())
+}
+
+// armNew stores the first word of a timer that no other goroutine has seen
+// yet (AfterFunc, At, Every): armed for when, and filed when the loop
+// itself puts it in the store. A plain store: nothing can race with it.
+func (p *timer) armNew(when int64, filed bool) {
+	flags := timerState(0)
+	if filed {
+		flags = filedBit
+	}
+	p.state.Store(uint64(armedAt(when, flags)))
 }
 
 // String describes a state word, for panics and test failures.
@@ -396,7 +429,7 @@ func (l *Loop) reset(n *timerNode, when int64) bool {
 		// The loop has finished: no one will ever look at n again.
 		// Undo our arming, unless another Stop or Reset came after it
 		// (then it does the same). Close is ordered after this Reset.
-		if p.cas(new, new.disarmed()) {
+		if p.undoArm(new) {
 			l.late.cancelled.Add(1)
 		}
 		return old.armed()
@@ -481,13 +514,13 @@ func (l *Loop) newTimer(method string, when, period int64, missed MissedTick, lo
 	p.loop, p.fn, p.period, p.missed = l, fn, period, missed
 	if local {
 		// No other goroutine has seen n: store the word, then file it.
-		p.state.Store(uint64(armedAt(when, filedBit)))
+		p.armNew(when, true)
 		l.timers.Update(n, when, l.nextSeq())
 		return t, nil
 	}
 	// Armed but not filed, with its message on the way (rule 4). Not the
 	// late box: a push the closed inbox refuses is new work, refused.
-	p.state.Store(uint64(armedAt(when, 0)))
+	p.armNew(when, false)
 	if !l.inbox.Push(message{op: opTimer, n: n}) {
 		return nil, ErrClosed
 	}

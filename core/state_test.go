@@ -1,0 +1,55 @@
+package core
+
+import "testing"
+
+// TestStateWordHelpers checks the pure helpers beside the transition table
+// in timer.go: rearmed keeps filed only for a deadline no earlier than the
+// word's and never for a relative word; needsMessage asks for a message
+// exactly when the new word is armed but not filed and none is on its way;
+// disarmed keeps the deadline and clears every flag.
+func TestStateWordHelpers(t *testing.T) {
+	idle := timerState(0)
+	filed := armedAt(100, filedBit)
+	unfiled := armedAt(100, 0)
+	running := armedAt(100, runningBit)
+	rel := armedAt(100, relBit|filedBit)
+	for _, c := range []struct {
+		name      string
+		old       timerState
+		when      int64
+		wantFiled bool
+		wantMsg   bool
+	}{
+		{"idle: re-arm", idle, 50, false, true},
+		{"filed, later: lazy", filed, 150, true, false},
+		{"filed, same: lazy", filed, 100, true, false},
+		{"filed, earlier: message", filed, 50, false, true},
+		{"unfiled: rides the message on its way", unfiled, 50, false, false},
+		{"unfiled, later: rides it too", unfiled, 150, false, false},
+		{"running periodic: message", running, 150, false, true},
+		{"relative: fixRel is on its way", rel, 150, false, false},
+	} {
+		new := c.old.rearmed(c.when)
+		if !new.armed() || new.when() != c.when || new.running() || new.rel() {
+			t.Errorf("%s: rearmed(%d) = %v, want armed for %d, not running or relative", c.name, c.when, new, c.when)
+		}
+		if new.filed() != c.wantFiled {
+			t.Errorf("%s: rearmed(%d) = %v, want filed %v", c.name, c.when, new, c.wantFiled)
+		}
+		if got := needsMessage(c.old, new); got != c.wantMsg {
+			t.Errorf("%s: needsMessage(%v, %v) = %v, want %v", c.name, c.old, new, got, c.wantMsg)
+		}
+	}
+	for _, s := range []timerState{filed, unfiled, running, rel, armedAt(maxWhen, filedBit)} {
+		d := s.disarmed()
+		if d.armed() || d.filed() || d.running() || d.rel() || d.when() != s.when() {
+			t.Errorf("disarmed(%v) = %v, want the deadline and no flags", s, d)
+		}
+	}
+	if got := armedAt(maxWhen, filedBit).when(); got != maxWhen {
+		t.Errorf("maxWhen does not survive the word: %d", got)
+	}
+	if got, want := rel.String(), "when=100|armed|filed|relative"; got != want {
+		t.Errorf("String = %q, want %q", got, want)
+	}
+}
