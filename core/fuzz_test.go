@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -200,7 +201,7 @@ func FuzzLoop(f *testing.F) {
 					mt := m.timers[k]
 					rd := time.Duration(int(b/16)-3) * time.Millisecond
 					if data[i]&16 != 0 {
-						concurrent(t, m, k, handles[k], data[i]%8 == 4, rd, time.Duration(int(b%16)-3)*time.Millisecond)
+						concurrent(t, l, m, k, handles[k], data[i]%8 == 4, rd, time.Duration(int(b%16)-3)*time.Millisecond, snapshot)
 						break
 					}
 					var ok bool
@@ -230,6 +231,16 @@ func FuzzLoop(f *testing.F) {
 					}
 				case 6:
 					time.Sleep(time.Duration(b%20) * time.Millisecond)
+				}
+				// The barrier makes the loop take every message before the
+				// next op (a message for a deadline later than the one the
+				// loop parks until does not wake it); the model files
+				// timers at their ops. A Reset that rides a message not yet
+				// taken is numbered with it: docs/GUARANTEES.md.
+				// (TestResetEarlierWakesWhileItsMessageWaits covers the
+				// wake-up that the barrier would hide.)
+				if err := l.Do(context.Background(), func() {}); err != nil {
+					t.Fatal(err)
 				}
 				synctest.Wait()
 				m.advance(time.Since(t0))
@@ -264,12 +275,13 @@ func FuzzLoop(f *testing.F) {
 
 // concurrent races two operations on one timer from two goroutines — a Stop
 // and a Reset(d1) when stop is set, else Reset(d1) and Reset(d2) — and
-// checks the linearizable rule: what they reported, and the timer's state
-// word after, are those of one of the two sequential orders — with the
-// loop perhaps firing the timer between them, if the first made it due —
-// whose model state it then adopts. Time stands still meanwhile (synctest), so both
+// checks the linearizable rule: what they reported, the timer's state word
+// after and the calls made are those of one of the two sequential orders —
+// with the loop perhaps firing the timer between them, if the first made it
+// due, and with the second perhaps riding the first one's message — whose
+// model state it then adopts. Time stands still meanwhile (synctest), so both
 // Resets read the same clock.
-func concurrent(t *testing.T, m *loopModel, k int, tm *Timer, stop bool, d1, d2 time.Duration) {
+func concurrent(t *testing.T, l *Loop, m *loopModel, k int, tm *Timer, stop bool, d1, d2 time.Duration, snapshot func() []string) {
 	t.Helper()
 	type op func(m *loopModel, mt *modelTimer) bool
 	reset := func(d time.Duration) op {
@@ -294,11 +306,23 @@ func concurrent(t *testing.T, m *loopModel, k int, tm *Timer, stop bool, d1, d2 
 	}
 	close(start)
 	wg.Wait()
+	if err := l.Do(context.Background(), func() {}); err != nil {
+		t.Fatal(err)
+	}
 	synctest.Wait() // the loop has applied their messages, and fired what is due
 	word := tm.n.Value.load()
+	log := snapshot()
+	// Where the loop filed the timer tells a lazy second Reset from one that
+	// rode the first one's message. Read on the loop goroutine: its store.
+	var filedAt time.Duration
+	var inStore bool
+	if err := l.Do(context.Background(), func() { filedAt, inStore = time.Duration(tm.n.When), tm.n.InStore() }); err != nil {
+		t.Fatal(err)
+	}
 	var tried []string
 	for _, order := range [][2]int{{0, 1}, {1, 0}} {
-		for _, between := range []bool{false, true} {
+		for _, variant := range []struct{ between, ride bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+			between := variant.between
 			try := *m
 			try.log = slices.Clone(m.log)
 			try.timers = make([]*modelTimer, len(m.timers))
@@ -312,14 +336,23 @@ func concurrent(t *testing.T, m *loopModel, k int, tm *Timer, stop bool, d1, d2 
 				try.advance(m.now) // the loop fired it in between: the first op made it due
 			}
 			want[order[1]] = ops[order[1]](&try, mt)
+			if variant.ride && mt.pending && mt.filedWhen != mt.when {
+				// The second op rode the first one's message, which the loop
+				// had not taken yet (rule 4 in timer.go), or came while the
+				// loop ran the timer's periodic callback (between) and sent
+				// its own: the loop files the timer at its final deadline.
+				try.file(mt, mt.when)
+			}
 			try.advance(m.now) // what the loop has done since: a Reset may have made it due
-			if want == got && word.armed() == mt.pending && (!mt.pending || time.Duration(word.when()) == mt.when) {
+			if want == got && word.armed() == mt.pending && (!mt.pending || time.Duration(word.when()) == mt.when) && slices.Equal(try.log, log) &&
+				inStore == mt.pending && (!mt.pending || filedAt == mt.filedWhen) {
 				*m = try
 				return
 			}
-			tried = append(tried, fmt.Sprintf("order %v (fired between: %v): reports %v, armed %v when %v", order, between, want, mt.pending, mt.when))
+			tried = append(tried, fmt.Sprintf("order %v (fired between: %v, rode: %v): reports %v, armed %v when %v filed at %v, calls %v",
+				order, between, variant.ride, want, mt.pending, mt.when, mt.filedWhen, try.log[len(m.log):]))
 		}
 	}
-	t.Fatalf("concurrent ops on timer %d (stop=%v, d1=%v, d2=%v): reported %v, word %v; no sequential order gives that: %v",
-		m.timers[k].id, stop, d1, d2, got, word, tried)
+	t.Fatalf("concurrent ops on timer %d (stop=%v, d1=%v, d2=%v): reported %v, word %v, in the store %v at %v, calls %v; no sequential order gives that:\n%s",
+		m.timers[k].id, stop, d1, d2, got, word, inStore, filedAt, log[len(m.log):], strings.Join(tried, "\n"))
 }

@@ -38,11 +38,15 @@ func (lc *Local) check(method string) {
 
 func (lc *Local) checkSlow(method string) {
 	l := lc.l
+	other := "Loop." + method // what other goroutines call instead
+	if method == "Stop" || method == "Reset" {
+		other = "Timer." + method
+	}
 	if l.cfg.debug && l.runner.Load() != goid() {
-		panic("hotloop: Local()." + method + " called from a goroutine other than the loop's; use Loop." + method)
+		panic("hotloop: Local()." + method + " called from a goroutine other than the loop's; use " + other)
 	}
 	if !l.inLoop {
-		panic("hotloop: Local()." + method + " called while no goroutine runs the loop; use Loop." + method + " from other goroutines")
+		panic("hotloop: Local()." + method + " called while no goroutine runs the loop; use " + other + " from other goroutines")
 	}
 }
 
@@ -138,7 +142,7 @@ func (lc *Local) Stop(t *Timer) bool {
 // of the callback. A d <= 0 makes it due at once, as Timer.Reset does. When
 // it re-arms the timer or moves it earlier, the loop files it in the store
 // itself, with no message. Loop goroutine only, like every Local
-// method; a timer of another Loop is reset through Timer.Reset. It panics,
+// method; a timer of another Loop is handed to Timer.Reset. It panics,
 // as Timer.Reset does, on a Timer that was never set up. No allocation.
 func (lc *Local) Reset(t *Timer, d time.Duration) bool {
 	lc.check("Reset")

@@ -126,6 +126,7 @@ type op uint8
 const (
 	opPost  op = iota // run fn; when is the post's sampling stamp, or 0
 	opTimer           // look at n's state word and file or remove n (Loop.settle)
+	opStop            // n was stopped: take it out of the store unless re-armed since (Loop.dropStopped)
 )
 
 // message is what other goroutines push into the inbox.

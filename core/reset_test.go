@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sync"
@@ -371,4 +372,116 @@ func TestResetEarlierWakesWhileItsMessageWaits(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestStopThenRearmKeepsSchedulingOrder: x is stopped (its Stop sends the
+// loop a message), y is scheduled, then x is re-armed for y's deadline: y
+// was scheduled first and fires first. Before, the loop filed x when it
+// applied the older Stop message, ahead of y's. Found by the adversarial
+// pass (helper), both stores.
+func TestStopThenRearmKeepsSchedulingOrder(t *testing.T) {
+	for _, store := range bothStores {
+		t.Run(store.String(), func(t *testing.T) {
+			l, clk, stop := startFake(t, WithTimerStore(store))
+			defer stop()
+			var mu sync.Mutex
+			var order []string
+			rec := func(s string) func() { return func() { mu.Lock(); order = append(order, s); mu.Unlock() } }
+			x := must(l.AfterFunc(time.Millisecond, rec("x")))
+			clk.Advance(0) // x filed; the loop parks until 1 ms
+			if !x.Stop() {
+				t.Fatal("Stop of an armed timer: false")
+			}
+			must(l.AfterFunc(3*time.Millisecond, rec("y")))
+			if x.Reset(3 * time.Millisecond) {
+				t.Fatal("Reset of a stopped timer: true")
+			}
+			clk.Advance(5 * time.Millisecond)
+			mu.Lock()
+			defer mu.Unlock()
+			if !slices.Equal(order, []string{"y", "x"}) {
+				t.Fatalf("fire order %v, want [y x]: the same deadline, y scheduled first", order)
+			}
+		})
+	}
+}
+
+// TestTickDelayLateTickKeepsAPeriod: a TickDelay tick made late by
+// another callback (it blocks the loop 6 ms just before the tick) still
+// has a full period before the next call. Found by the adversarial pass:
+// before, a tick that was merely late kept its phase, a 5 ms gap.
+func TestTickDelayLateTickKeepsAPeriod(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := New()
+		stop := start(t, l)
+		defer stop()
+		t0 := time.Now()
+		var mu sync.Mutex
+		var calls []time.Duration
+		must(l.AfterFunc(9*time.Millisecond, func() { time.Sleep(6 * time.Millisecond) }))
+		tk := must(l.Every(10*time.Millisecond, func() {
+			mu.Lock()
+			calls = append(calls, time.Since(t0))
+			mu.Unlock()
+		}, TickDelay))
+		time.Sleep(50 * time.Millisecond)
+		synctest.Wait()
+		tk.Stop()
+		mu.Lock()
+		defer mu.Unlock()
+		want := []time.Duration{15, 25, 35, 45}
+		for i := range want {
+			want[i] *= time.Millisecond
+		}
+		if !slices.Equal(calls, want) {
+			t.Fatalf("TickDelay calls at %v, want %v", calls, want)
+		}
+	})
+}
+
+// TestResetAfterFinishRefusedWhileArmingInFlight replays an interleaving
+// found by the adversarial pass: Reset A arms a stopped timer and is
+// descheduled before it sends its message; Close runs to completion; Reset
+// B, after Close returned, finds the timer armed with A's message "on its
+// way" (rule 4). B must not leave the timer armed forever: it is refused,
+// the arming is counted as cancelled, and the timer is not armed.
+func TestResetAfterFinishRefusedWhileArmingInFlight(t *testing.T) {
+	l := New()
+	errc := make(chan error, 1)
+	go func() { errc <- l.Run(context.Background()) }()
+	var tm Timer
+	if err := tm.Init(l, func() { t.Error("the timer ran") }); err != nil {
+		t.Fatal(err)
+	}
+	// A: Loop.reset up to and including its CAS.
+	if _, _, ok := tm.n.Value.rearm(l.deadline(time.Hour)); !ok {
+		t.Fatal("rearm refused before Close")
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	<-errc
+	if tm.Reset(2 * time.Hour) {
+		t.Error("Reset after Close returned reported true")
+	}
+	s := l.Stats()
+	if tm.n.Value.load().armed() || s.TimersCancelled != 1 || s.ResetsRefused != 1 {
+		t.Errorf("after the Reset: armed %v, TimersCancelled %d, ResetsRefused %d; want false, 1, 1",
+			tm.n.Value.load().armed(), s.TimersCancelled, s.ResetsRefused)
+	}
+	if tm.Stop() {
+		t.Error("Stop after all of it: true, the timer was left armed")
+	}
+}
+
+// TestLocalTimerMethodsOffTheLoopNameTimer: Local().Stop and Local().Reset
+// called while no goroutine runs the loop panic with a message that points
+// to Timer.Stop and Timer.Reset (not Loop.Stop, which pauses the loop).
+func TestLocalTimerMethodsOffTheLoopNameTimer(t *testing.T) {
+	l := New()
+	defer l.Close()
+	tm := must(l.AfterFunc(time.Hour, noop))
+	mustPanicWith(t, "hotloop: Local().Stop called while no goroutine runs the loop; use Timer.Stop", func() { l.Local().Stop(tm) })
+	mustPanicWith(t, "hotloop: Local().Reset called while no goroutine runs the loop; use Timer.Reset", func() { l.Local().Reset(tm, time.Second) })
+	mustPanicWith(t, "hotloop: Local().Post called while no goroutine runs the loop; use Loop.Post", func() { l.Local().Post(noop) })
 }

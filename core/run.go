@@ -151,6 +151,8 @@ func (l *Loop) handle(m *message) {
 		l.ready.push(entry{fn: m.fn, seq: uint64(m.when)}) // when: the post's sampling stamp, or 0
 	case opTimer:
 		l.settle(m.n)
+	case opStop:
+		l.dropStopped(m.n)
 	}
 }
 
@@ -261,9 +263,16 @@ func (l *Loop) fire(n *timerNode, now int64) {
 	l.call(p.fn)
 	l.counts.fired++
 	// The clock is read again: fn may have run for longer than a period.
-	next := min(nextTick(s.when(), p.period, start, l.now(), p.missed), maxWhen)
-	if next < s.when() {
-		next = maxWhen // overflowed
+	next := nextTick(s.when(), p.period, start, l.now(), p.missed)
+	if next < s.when() || next > maxWhen {
+		next = maxWhen // overflowed or beyond the last deadline a word holds
+	}
+	if next <= s.when() {
+		// At maxWhen already (a FakeClock 36 years on): no later tick can
+		// be expressed, and re-arming at the same deadline would fire it
+		// forever. It ends, unless fn stopped or reset it.
+		p.endAfterRun(claimed)
+		return
 	}
 	if p.rearmAfterRun(claimed, next) {
 		l.timers.Update(n, next, l.nextSeq())

@@ -8,7 +8,7 @@ type Stats struct {
 	Panics          uint64 // callbacks and timer callbacks that panicked
 	TimersFired     uint64 // timer callbacks run
 	TimersCancelled uint64 // timers cancelled by Close or Shutdown
-	ResetsRefused   uint64 // Resets that found a stopped or fired timer after Close or Shutdown, and did not re-arm it
+	ResetsRefused   uint64 // Resets after Close or Shutdown that did not arm their timer (it was stopped or fired, or the loop had finished)
 	TimersPending   int    // timers in the store at the last publication (stopped ones not yet taken out included)
 	Iterations      uint64 // passes of the loop's hot path
 	Parks           uint64 // times the loop blocked with nothing to do

@@ -19,9 +19,12 @@ import (
 //
 // A timer that the loop fires late (because other callbacks held it up, not
 // its own) runs that late tick once under every policy; the policy then
-// decides the next deadline as above. A tick counts as missed only when its
-// deadline has already passed by the time the previous tick's callback
-// returns, so a loop that is merely a little late never drifts.
+// decides the next deadline as above. Under TickSkip and TickBurst a tick
+// counts as missed only when its deadline has already passed by the time
+// the previous tick's callback returns, so a loop that is merely a little
+// late never drifts. TickDelay always counts from the moment the tick
+// began: the gap between calls is never shorter than a period, and any
+// lateness shifts the phase.
 type MissedTick uint8
 
 const (
@@ -37,9 +40,10 @@ const (
 	// between).
 	TickBurst
 
-	// TickDelay drops the missed ticks and restarts the schedule one period
-	// after the late tick began: the gap between calls is never shorter than
-	// a period, and the phase shifts by the delay.
+	// TickDelay schedules each tick one period after the previous one
+	// began, like tokio's MissedTickBehavior::Delay: the gap between calls
+	// is never shorter than a period, even when a tick ran late, and the
+	// phase shifts by the delay; missed ticks are dropped.
 	TickDelay
 
 	numMissedTick // the number of policies; not a policy
@@ -78,6 +82,9 @@ func missedTick(method string, policy []MissedTick) (MissedTick, error) {
 // end the loop clock after its callback returned (start >= when, end >=
 // start). The caller clamps an overflowing result. O(1).
 func nextTick(when, period, start, end int64, m MissedTick) int64 {
+	if m == TickDelay {
+		return start + period // a period after this tick began, late or not; due already if fn ran for a period or more
+	}
 	next := when + period
 	if next > end || next < when { // on time, or overflowed (clamped by the caller)
 		return next
@@ -85,8 +92,6 @@ func nextTick(when, period, start, end int64, m MissedTick) int64 {
 	switch m {
 	case TickBurst:
 		return next // due already: fired again by this or the next iteration
-	case TickDelay:
-		return start + period // due already if fn ran for a period or more: then the next one restarts the schedule
 	default: // TickSkip
 		missed := (end-next)/period + 1
 		return next + missed*period

@@ -119,6 +119,7 @@ func TestNextTick(t *testing.T) {
 		{100, 10, 105, 131, TickSkip, 140},
 		{100, 10, 105, 131, TickBurst, 110},
 		{100, 10, 105, 131, TickDelay, 115},
+		{100, 10, 105, 106, TickDelay, 115},                             // merely late: still a period after it began
 		{1<<63 - 5, 10, 1<<63 - 5, 1<<63 - 5, TickSkip, -(1 << 63) + 5}, // overflow: the caller clamps (next < when)
 	}
 	for _, c := range cases {

@@ -67,7 +67,7 @@ import (
 //	any                       armed, relative, d           loop  rearmRel (Local().Reset)
 //	armed, relative, d        armed, filed, now+d          loop  resolveRel (fixRel: the callback returned)
 //	new                       armed (filed if loop), when  any   armNew (AfterFunc, At, Every: no one else sees it yet)
-//	armed, when               not armed                    any   undoArm (Reset found the loop finished)
+//	armed, running            not armed                    loop  endAfterRun (no later tick fits in the word)
 //
 // rearm keeps filed only when the new deadline is no earlier than the
 // word's (rule 3); it clears running (rule 5). The deadline is kept in the
@@ -258,11 +258,11 @@ func (p *timer) resolveRel(s timerState, when int64) bool {
 	return p.cas(s, armedAt(when, filedBit))
 }
 
-// undoArm disarms a timer that Reset armed with the word armed but that no
-// loop will ever look at (it has finished); it fails if another Stop or
-// Reset has changed the word since. Any goroutine.
-func (p *timer) undoArm(armed timerState) bool {
-	return p.cas(armed, armed.disarmed())
+// endAfterRun disarms a periodic timer after its callback ran when no next
+// tick can be expressed (rearmAfterRun's case at maxWhen), unless the word
+// is no longer claimed. Loop only.
+func (p *timer) endAfterRun(claimed timerState) bool {
+	return p.cas(claimed, claimed.disarmed())
 }
 
 // armNew stores the first word of a timer that no other goroutine has seen
@@ -309,8 +309,9 @@ const debugTimers = false
 // consistent with real time; the timer fires no earlier than the deadline
 // set by the last of them.
 //
-// A Timer must not be copied (go vet reports copies): a copy is another
-// timer. The zero Timer is not armed: Stop reports false; Reset panics
+// A Timer must not be copied (go vet reports copies): a copy shares the
+// original's place in the loop's store and its state, and using both
+// confuses them. The zero Timer is not armed: Stop reports false; Reset panics
 // until Init has given it a loop and a callback. A nil *Timer's Stop
 // reports false.
 type Timer struct {
@@ -371,7 +372,7 @@ func (t *Timer) Stop() bool {
 		// not accumulate until their deadlines and Shutdown need not wait
 		// for them. (Not filed: it is not in the store, or a message is
 		// already on its way, rule 4, and will remove it.)
-		p.loop.send(&t.n)
+		p.loop.sendStop(&t.n)
 	}
 	return true
 }
@@ -425,12 +426,23 @@ func (l *Loop) reset(n *timerNode, when int64) bool {
 	if new.filed() {
 		return old.armed() // later: the loop's promise covers it (rule 3)
 	}
-	if needsMessage(old, new) && !l.send(n) {
-		// The loop has finished: no one will ever look at n again.
-		// Undo our arming, unless another Stop or Reset came after it
-		// (then it does the same). Close is ordered after this Reset.
-		if p.undoArm(new) {
+	// Rule 4: send a message, unless one is on its way. While the loop is
+	// closing, send one anyway (to the late box): it is how a Reset learns
+	// that the loop has finished, which the message it would ride cannot
+	// tell it (its sender may find out only after we return).
+	rider := !needsMessage(old, new)
+	if (!rider || l.closing()) && !l.send(n) {
+		// The loop has finished: no one will ever look at n again. Close
+		// cancels what it finds armed; this arming it could not find, so
+		// it is cancelled here, on its behalf, and counted. A rider (its
+		// arming belongs to a Reset still in progress) takes effect after
+		// that cancellation: it is refused, as on a finished loop.
+		if _, ok := p.disarm(); ok {
 			l.late.cancelled.Add(1)
+		}
+		if rider {
+			l.stats.refused.Add(1)
+			return false
 		}
 		return old.armed()
 	}
@@ -463,6 +475,27 @@ func (l *Loop) send(n *timerNode) bool {
 		return true
 	}
 	return l.pushLate(m)
+}
+
+// sendStop tells the loop that n was stopped (an opStop message), through
+// the inbox or the late box; nothing is left to do if the loop has
+// finished. Any goroutine.
+func (l *Loop) sendStop(n *timerNode) {
+	m := message{op: opStop, n: n}
+	if !l.inbox.Push(m) {
+		l.pushLate(m)
+	}
+}
+
+// dropStopped applies an opStop message: it takes n out of the store if it
+// is still stopped. If n has been armed again since, the arming sent its own
+// message (rule 4: re-arming a stopped timer always does, as does Local's),
+// and n is filed by that one, in its place among the timers scheduled in
+// between, not by this older message. Loop only.
+func (l *Loop) dropStopped(n *timerNode) {
+	if !n.Value.load().armed() {
+		l.timers.Remove(n)
+	}
 }
 
 // settle brings the store in line with n's state word: it files an armed
