@@ -485,3 +485,21 @@ func TestLocalTimerMethodsOffTheLoopNameTimer(t *testing.T) {
 	mustPanicWith(t, "hotloop: Local().Reset called while no goroutine runs the loop; use Timer.Reset", func() { l.Local().Reset(tm, time.Second) })
 	mustPanicWith(t, "hotloop: Local().Post called while no goroutine runs the loop; use Loop.Post", func() { l.Local().Post(noop) })
 }
+
+// TestEveryAtTheLastDeadlineEnds: a periodic timer whose tick lands on
+// maxWhen, the latest deadline a state word holds (a FakeClock 36 years
+// on), fires once and ends instead of firing forever at the same instant.
+func TestEveryAtTheLastDeadlineEnds(t *testing.T) {
+	l, clk, stop := startFake(t)
+	defer stop()
+	var calls atomic.Int64
+	tm := must(l.Every(time.Duration(1<<62), func() { calls.Add(1) }))
+	clk.Advance(time.Duration(1<<62) + time.Hour)
+	do(t, l, func() {})
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("%d calls at the last deadline, want 1", n)
+	}
+	if tm.Stop() {
+		t.Fatal("still armed after its last tick")
+	}
+}
