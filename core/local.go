@@ -163,14 +163,9 @@ func (lc *Local) Reset(t *Timer, d time.Duration) bool {
 		return old.armed()
 	}
 	rd := min(int64(d), maxWhen)
-	// The timer stays filed if it is in the store no later than the
-	// earliest its new deadline can be: clockLo, a clock reading taken
-	// before this call, plus d.
-	filedBy := int64(-1)
-	if n.InStore() && n.When <= addClamped(l.clockLo, rd) {
-		filedBy = n.When
-	}
-	old, ok := p.rearmRel(rd, filedBy)
+	// clockLo, a clock reading taken before this call, plus d is the
+	// earliest the new deadline can be (rearmRel keeps filed against it).
+	old, ok := p.rearmRel(rd, addClamped(l.clockLo, rd))
 	if !ok {
 		return false
 	}

@@ -194,10 +194,12 @@ func (p *timer) disarm() (old timerState, ok bool) {
 
 // rearmRel arms the timer for d after the running callback returns
 // (Local().Reset, rule 6) and returns the word it replaced; ok is false if
-// the loop is closing and the timer is not armed. filedBy is the latest
-// filed deadline that still keeps the promise of rule 3 (the timer's
-// filed deadline if it is in the store, else -1). Loop only.
-func (p *timer) rearmRel(d, filedBy int64) (old timerState, ok bool) {
+// the loop is closing and the timer is not armed. earliest is the earliest
+// the absolute deadline can be: the word stays filed, as with rearmed,
+// only if that is no earlier than the deadline it replaces (rule 3 then
+// still holds, whatever the clock reads when the callback returns). Loop
+// only.
+func (p *timer) rearmRel(d, earliest int64) (old timerState, ok bool) {
 	for {
 		old = p.load()
 		if !old.armed() && p.loop.closing() {
@@ -205,7 +207,7 @@ func (p *timer) rearmRel(d, filedBy int64) (old timerState, ok bool) {
 			return old, false
 		}
 		new := timerState(d)<<flagBits | armedBit | relBit
-		if filedBy >= 0 && old.armed() && old.filed() {
+		if old.filed() && !old.rel() && earliest >= old.when() {
 			new |= filedBit
 		}
 		if p.cas(old, new) {
