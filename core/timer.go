@@ -355,7 +355,9 @@ func (t *Timer) Init(l *Loop, fn func()) error {
 // armed. A periodic timer (Every) stays armed between ticks and during its
 // own callback, so Stop reports true for it until it is stopped, and
 // cancels every later tick. Stop does not wait for a callback that is
-// already running.
+// already running, nor prevent one the loop has already begun: if the
+// timer fired and was re-armed, the earlier call may still be running, or
+// just starting, when Stop stops the new arming.
 //
 // Safe from any goroutine, at any time; O(1). The loop takes the timer out
 // of its store at its next iteration (from inside a callback,
