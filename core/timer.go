@@ -20,13 +20,17 @@ import (
 //
 // Ground rules:
 //
-//  1. The state word (timerState) holds the deadline and three flags in one
+//  1. The state word (timerState) holds the deadline and four flags in one
 //     atomic uint64, so that every Stop and Reset, from any goroutine, is a
 //     single compare-and-swap: it is linearized at that CAS. Its deadline is
 //     the one the timer must not fire before.
 //  2. Only the loop goroutine touches the store. Other goroutines change the
 //     word, and send the loop a message (an opTimer naming the timer) when
-//     the store must change before the timer's deadline.
+//     the store must change before the timer's deadline; a Stop of a filed
+//     timer sends an opStop, which only takes a still-stopped timer out of
+//     the store (a re-arm after it sends its own opTimer, so the timer is
+//     numbered by that one, in its place). The loop wakes for a message
+//     only if it carries its earliest deadline (wakeFor).
 //  3. filed ⇒ armed, and filed means the loop has promised to look at the
 //     timer at or before the word's deadline: the timer is in the store with
 //     a filed deadline <= the word's (or the loop holds it right now). Only
@@ -39,7 +43,9 @@ import (
 //     the loop (in the inbox or the late box) or being applied: the one sent
 //     by whoever cleared filed or armed the timer. The loop applies it with
 //     settle, which re-reads the word until it has filed the timer or found
-//     it disarmed, so later changes ride on the same message.
+//     it disarmed, so later changes ride on the same message. (While the
+//     loop is closing, a rider sends a message of its own anyway: a refused
+//     one tells it the loop has finished, see Loop.reset.)
 //  5. running is set only by the loop, for a periodic timer whose callback
 //     is running; the loop re-arms it afterwards only if the word is still
 //     exactly what it set, so that a Stop or Reset made meanwhile wins.
@@ -50,10 +56,10 @@ import (
 //     such deadline absolute (fixRel): one clock read serves every
 //     Local().Reset of the callback, and the deadline is late by at most
 //     the rest of the callback, never early. For rule 4, being on l.rel
-//     counts as a message on its way; a relative word is filed only if
-//     the timer's filed deadline is no later than the earliest the
-//     absolute one can be (clockLo + d). No relative word survives a
-//     callback: fire and settle never see one.
+//     counts as a message on its way; a relative word stays filed only if
+//     the earliest the absolute deadline can be (clockLo + d) is no
+//     earlier than the word's deadline, the rule of rearm. No relative word
+//     survives a callback: fire and settle never see one.
 //
 // The transitions, each a named method of timer below:
 //
@@ -69,8 +75,8 @@ import (
 //	new                       armed (filed if loop), when  any   armNew (AfterFunc, At, Every: no one else sees it yet)
 //	armed, running            not armed                    loop  endAfterRun (no later tick fits in the word)
 //
-// rearm keeps filed only when the new deadline is no earlier than the
-// word's (rule 3); it clears running (rule 5). The deadline is kept in the
+// rearm and rearmRel keep filed only when the new deadline is no earlier
+// than the word's (rule 3); they clear running (rule 5). The deadline is kept in the
 // low bits of the word shifted by flagBits, so deadlines are capped at
 // maxWhen, about 36 years from the loop's start.
 
