@@ -1,6 +1,7 @@
 package core
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -192,6 +193,17 @@ func (c *FakeClock) attach(l *Loop) {
 	l.clock = c
 	l.base = c.start
 	l.parker = p
+}
+
+// detach forgets l, which has finished (release calls it once Close or
+// Shutdown has finished l), so that a clock that outlives many loops does
+// not keep them reachable, and wakes Advance to look at the loops again.
+// Any goroutine.
+func (c *FakeClock) detach(l *Loop) {
+	c.mu.Lock()
+	c.loops = slices.DeleteFunc(c.loops, func(p *fakeParker) bool { return p.l == l })
+	c.cond.Broadcast()
+	c.mu.Unlock()
 }
 
 // changed wakes Advance to look at the loops again: one of them started or

@@ -168,6 +168,9 @@ func New(opts ...Option) *Loop {
 	}
 	if cfg.obs.clock != nil {
 		cfg.obs.clock.attach(l) // virtual time: the clock is the parker
+		// Spinning means nothing on virtual time: the loop would busy-wait
+		// on a clock that only Advance moves, while Advance waits for it.
+		l.cfg.spin = 0
 	}
 	l.health.init(&cfg.obs)
 	return l

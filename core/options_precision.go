@@ -41,7 +41,9 @@ func WithPrecise() Option {
 // timer (a 200 µs margin with 100 timer wake-ups a second is 2% of a core),
 // and the loop holds its processor while it spins. The spin reads the real
 // clock, so do not use it inside a testing/synctest bubble: it would never
-// end. A margin <= 0 turns spinning off (the default).
+// end. With a FakeClock ([WithClock]) it is ignored: virtual time moves only
+// when Advance moves it, so there is nothing to spin for. A margin <= 0
+// turns spinning off (the default).
 func WithSpin(margin time.Duration) Option {
 	return func(c *config) {
 		if margin < 0 {

@@ -63,6 +63,9 @@ func (l *Loop) release() {
 	l.running.Store(false)
 	l.released()
 	if finished {
+		if l.clock != nil {
+			l.clock.detach(l) // a finished loop never runs again: let it go
+		}
 		l.closeDone.Do(func() { close(l.done) })
 	} else if l.closing() {
 		select {
