@@ -1,6 +1,8 @@
 package core
 
 import (
+	"context"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -68,4 +70,95 @@ func TestFakeClockForgetsClosedLoops(t *testing.T) {
 			t.Error("a loop attached after the others closed did not fire")
 		}
 	})
+}
+
+// runCatching runs l until it is closed, recovering (and returning) a panic
+// that escapes Run, then runs it again, so the loop keeps an owner.
+func runCatching(l *Loop, escaped chan<- any) {
+	for {
+		var err error
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					escaped <- v
+				}
+			}()
+			err = l.Run(context.Background())
+		}()
+		if err == ErrClosed {
+			return
+		}
+	}
+}
+
+// TestTimerPanicEscapingTheHandlerCountsAsFired (#11, item 6): a timer
+// whose callback panics, with a panic handler that panics too, ends as
+// fired — Stop reports false, TimersFired counts it — for a one-shot; a
+// periodic one ends stopped by that panic, not armed forever with no tick.
+// Before, it counted as neither fired nor cancelled.
+func TestTimerPanicEscapingTheHandlerCountsAsFired(t *testing.T) {
+	for _, periodic := range []bool{false, true} {
+		t.Run(fmt.Sprintf("periodic=%v", periodic), func(t *testing.T) {
+			l := New(WithPanicHandler(func(v any) { panic(v) }))
+			escaped := make(chan any, 4)
+			ran := make(chan struct{})
+			go func() { runCatching(l, escaped); close(ran) }()
+			fn := func() { panic("boom") }
+			var tm *Timer
+			if periodic {
+				tm = must(l.Every(time.Millisecond, fn))
+			} else {
+				tm = must(l.AfterFunc(time.Millisecond, fn))
+			}
+			<-escaped
+			s := statsWhen(l, func(s Stats) bool { return s.TimersFired == 1 })
+			if s.TimersFired != 1 {
+				t.Errorf("TimersFired = %d after the escaped panic, want 1", s.TimersFired)
+			}
+			if tm.Stop() {
+				t.Errorf("Stop reported true: the timer was left armed with no tick to come")
+			}
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+			<-ran
+		})
+	}
+}
+
+// TestSlowHookPanicGoesToTheHandler (#11, item 7): a panic in the
+// WithSlowCallback hook goes to the panic handler, for a post and for a
+// timer alike, and the loop goes on. Before, the post's was caught as the
+// callback's own panic while the timer's escaped Run.
+func TestSlowHookPanicGoesToTheHandler(t *testing.T) {
+	var handled []any
+	l := New(
+		WithSlowCallback(time.Nanosecond, func(time.Duration, string) { panic("hook") }),
+		WithPanicHandler(func(v any) { handled = append(handled, v) }),
+	)
+	escaped := make(chan any, 4)
+	ran := make(chan struct{})
+	go func() { runCatching(l, escaped); close(ran) }()
+	done := make(chan struct{})
+	if err := l.Post(noop); err != nil {
+		t.Fatal(err)
+	}
+	must(l.AfterFunc(0, noop))
+	must(l.AfterFunc(time.Millisecond, func() { close(done) }))
+	<-done
+	do(t, l, func() {})
+	select {
+	case v := <-escaped:
+		t.Errorf("the hook's panic escaped Run: %v", v)
+	default:
+	}
+	var n int
+	do(t, l, func() { n = len(handled) })
+	if n < 3 {
+		t.Errorf("the panic handler saw %d of the hook's panics, want one per callback (at least 3)", n)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	<-ran
 }

@@ -67,7 +67,9 @@ func WithLagSampling(n int) Option {
 // "main.(*conn).flush-fm" or "main.main.func1"), on the loop goroutine, like
 // asyncio's slow_callback_duration in debug mode. The count appears in
 // [Health].SlowCallbacks. Enabling it costs two clock reads per callback; a
-// nil hook turns it off. A panic in hook is not recovered.
+// nil hook turns it off. A panic in hook goes to the panic handler
+// ([WithPanicHandler]) as if the callback had panicked, for posts and timers
+// alike, and the loop goes on.
 func WithSlowCallback(threshold time.Duration, hook func(d time.Duration, name string)) Option {
 	return func(cfg *config) {
 		cfg.obs.slowThreshold = int64(threshold)

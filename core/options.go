@@ -46,7 +46,9 @@ func logPanic(v any) {
 // inside the deferred recover, so runtime/debug.Stack reports the panicking
 // callback's stack. After it returns the loop goes on with the next callback.
 // A nil handler restores the default, which logs the value and the stack.
-// A panic inside the handler itself is not recovered.
+// A panic inside the handler itself is not recovered: it leaves Run (the
+// loop is released and can be run again); the timer whose callback
+// panicked counts as fired, and a periodic one is stopped.
 func WithPanicHandler(h func(v any)) Option {
 	return func(c *config) {
 		if h == nil {

@@ -254,17 +254,16 @@ func (l *Loop) fire(n *timerNode, now int64) {
 		}
 	}
 	l.health.timerLag.record(now - s.when())
+	l.counts.fired++ // before the call: a panic that escapes the panic handler leaves it fired
 	if p.period == 0 {
 		l.call(p.fn) // disarmed: a Reset from here on, even from fn, re-arms it
-		l.counts.fired++
 		return
 	}
 	start := now
 	if p.missed == TickDelay {
 		start = l.now() // the tick's own start: a callback before it in this batch may have run long
 	}
-	l.call(p.fn)
-	l.counts.fired++
+	l.callTick(p, claimed)
 	// The clock is read again: fn may have run for longer than a period.
 	next := nextTick(s.when(), p.period, start, l.now(), p.missed)
 	if next < s.when() || next > maxWhen {
@@ -282,6 +281,21 @@ func (l *Loop) fire(n *timerNode, now int64) {
 	}
 }
 
+// callTick calls a periodic timer's callback. If a panic escapes the panic
+// handler (the one panic the loop does not recover), the timer ends,
+// disarmed, rather than stay running with no tick to come — unless fn
+// stopped or reset it first. Owner only.
+func (l *Loop) callTick(p *timer, claimed timerState) {
+	returned := false
+	defer func() {
+		if !returned {
+			p.endAfterRun(claimed)
+		}
+	}()
+	l.call(p.fn)
+	returned = true
+}
+
 // call runs fn, handing a panic to the panic handler. With
 // WithSlowCallback it also times fn (observe.go), panicking or not. Owner
 // only.
@@ -294,13 +308,26 @@ func (l *Loop) call(fn func()) {
 			l.cfg.panicHandler(v)
 		}
 		if start >= 0 {
-			l.checkSlow(fn, start)
+			l.checkSlowRecovered(fn, start)
 		}
 	}()
 	if l.cfg.obs.slowHook != nil {
 		start = l.now()
 	}
 	fn()
+}
+
+// checkSlowRecovered runs the WithSlowCallback check after fn, handing a
+// panic of the hook to the panic handler as if fn had panicked: one rule
+// for posts and timers. Owner only.
+func (l *Loop) checkSlowRecovered(fn func(), start int64) {
+	defer func() {
+		if v := recover(); v != nil {
+			l.counts.panics++
+			l.cfg.panicHandler(v)
+		}
+	}()
+	l.checkSlow(fn, start)
 }
 
 // publish stores the earliest deadline into the expiry cache if it changed,
