@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -161,4 +162,48 @@ func TestSlowHookPanicGoesToTheHandler(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-ran
+}
+
+// TestRunDuringShutdown (#11, item 10): what Run does while Shutdown is
+// under way, as Run's doc and docs/GUARANTEES.md say. While Shutdown runs
+// the loop itself, Run reports ErrRunning (someone runs it); once
+// Shutdown's ctx has ended (the loop goes on shutting down, with no owner),
+// Run takes the loop and runs it until the shutdown completes, then
+// reports ErrClosed; after that, ErrClosed at once.
+func TestRunDuringShutdown(t *testing.T) {
+	l := New()
+	release := make(chan struct{})
+	if err := l.Post(func() { <-release }); err != nil {
+		t.Fatal(err)
+	}
+	shut := make(chan error, 1)
+	go func() { shut <- l.Shutdown(context.Background()) }() // no Run: Shutdown runs the loop
+	for !l.running.Load() {
+		runtime.Gosched()
+	}
+	if err := l.Run(context.Background()); err != ErrRunning {
+		t.Errorf("Run while Shutdown runs the loop: %v, want ErrRunning", err)
+	}
+	close(release)
+	if err := <-shut; err != nil {
+		t.Fatal(err)
+	}
+
+	l = New()
+	fired := false
+	must(l.AfterFunc(time.Millisecond, func() { fired = true }))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // Shutdown gives up at once; the shutdown goes on without an owner
+	if err := l.Shutdown(ctx); err != context.Canceled {
+		t.Fatalf("Shutdown with an ended ctx: %v", err)
+	}
+	if err := l.Run(context.Background()); err != ErrClosed {
+		t.Errorf("Run after Shutdown's ctx ended: %v, want ErrClosed once the shutdown completed", err)
+	}
+	if !fired {
+		t.Error("Run returned before the pending timer Shutdown waits for had fired")
+	}
+	if err := l.Run(context.Background()); err != ErrClosed {
+		t.Errorf("Run on a finished loop: %v, want ErrClosed", err)
+	}
 }
