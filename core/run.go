@@ -11,8 +11,11 @@ import (
 // ctx.Err()), Stop is called (nil), or the loop is closed by Close or
 // Shutdown (ErrClosed). After Stop or a done ctx, pending callbacks and
 // timers are kept and Run may be called again. Only one Run may be active:
-// a second concurrent call returns ErrRunning at once, and Run on a closed
-// loop, or while Close is finishing it, returns ErrClosed.
+// a second concurrent call returns ErrRunning at once, as does Run while
+// Shutdown runs the loop itself. Run on a closed loop, or while Close is
+// finishing it, returns ErrClosed. After a Shutdown whose ctx ended before
+// the shutdown completed, Run takes the loop over and runs it until the
+// shutdown completes, then returns ErrClosed.
 func (l *Loop) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
