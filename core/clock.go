@@ -101,6 +101,7 @@ func (c *FakeClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
 // to test lag, slow-callback detection and Every's missed-tick policies.
 // A d < 0 is treated as 0.
 func (c *FakeClock) Advance(d time.Duration) {
+	c.mustNew()
 	if d < 0 {
 		d = 0
 	}
@@ -138,6 +139,14 @@ func (c *FakeClock) Advance(d time.Duration) {
 				p.fire <- struct{}{} // never blocks: fire is drained before blocking again
 			}
 		}
+	}
+}
+
+// mustNew panics with a message if c was not made by NewFakeClock (the
+// zero FakeClock has no condition variable to wait on).
+func (c *FakeClock) mustNew() {
+	if c.cond.L == nil {
+		panic("hotloop: FakeClock not made by NewFakeClock")
 	}
 }
 
@@ -181,6 +190,7 @@ func (c *FakeClock) earliest() (int64, bool) {
 
 // attach makes c the clock and the parker of l. Called by New.
 func (c *FakeClock) attach(l *Loop) {
+	c.mustNew()
 	p := &fakeParker{
 		clk:  c,
 		l:    l,

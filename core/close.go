@@ -49,6 +49,7 @@ func (l *Loop) Stop() {
 // itself): it returns nil at once and the loop finishes when the current
 // iteration ends.
 func (l *Loop) Close() error {
+	l.mustNew()
 	l.inbox.Close()
 	l.setControl(ctlClose)
 	if l.onLoop() {
@@ -81,6 +82,7 @@ func (l *Loop) Close() error {
 // it); if Run returns while Shutdown waits, Shutdown takes over the loop. Called from inside a callback,
 // it returns nil at once and the loop finishes once the work is done.
 func (l *Loop) Shutdown(ctx context.Context) error {
+	l.mustNew()
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -114,7 +116,10 @@ func (l *Loop) Shutdown(ctx context.Context) error {
 
 // Done returns a channel that is closed when the loop has finished after
 // Close or Shutdown.
-func (l *Loop) Done() <-chan struct{} { return l.done }
+func (l *Loop) Done() <-chan struct{} {
+	l.mustNew()
+	return l.done
+}
 
 // finish completes Close or Shutdown: it takes every message still in the
 // (closed) inbox, runs every accepted callback, cancels every pending timer,

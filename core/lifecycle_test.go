@@ -207,3 +207,36 @@ func TestRunDuringShutdown(t *testing.T) {
 		t.Errorf("Run on a finished loop: %v, want ErrClosed", err)
 	}
 }
+
+// TestZeroValuesSayWhatIsWrong (#11, item 8): a Loop or FakeClock not made
+// by its constructor panics with a message naming the constructor, not a
+// nil-pointer dereference; with WithDebug, Local() after Close says that no
+// goroutine runs the loop.
+func TestZeroValuesSayWhatIsWrong(t *testing.T) {
+	const loopMsg = "hotloop: Loop not made by New"
+	var zero Loop
+	for name, f := range map[string]func(){
+		"Post":      func() { zero.Post(noop) },
+		"AfterFunc": func() { zero.AfterFunc(time.Second, noop) },
+		"Every":     func() { zero.Every(time.Second, noop) },
+		"At":        func() { zero.At(time.Now(), noop) },
+		"Run":       func() { zero.Run(context.Background()) },
+		"Close":     func() { zero.Close() },
+		"Shutdown":  func() { zero.Shutdown(context.Background()) },
+		"Do":        func() { zero.Do(context.Background(), noop) },
+		"Done":      func() { zero.Done() },
+		"Stats":     func() { zero.Stats() },
+		"Health":    func() { zero.Health() },
+		"Local":     func() { zero.Local().Post(noop) },
+	} {
+		t.Run(name, func(t *testing.T) { mustPanicWith(t, loopMsg, f) })
+	}
+	var zc FakeClock
+	mustPanicWith(t, "hotloop: FakeClock not made by NewFakeClock", func() { zc.Advance(time.Second) })
+	mustPanicWith(t, "hotloop: FakeClock not made by NewFakeClock", func() { New(WithClock(&zc)) })
+
+	l := New(WithDebug())
+	stop := start(t, l)
+	stop()
+	mustPanicWith(t, "hotloop: Local().Post called while no goroutine runs the loop", func() { l.Local().Post(noop) })
+}

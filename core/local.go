@@ -38,15 +38,18 @@ func (lc *Local) check(method string) {
 
 func (lc *Local) checkSlow(method string) {
 	l := lc.l
+	if l == nil {
+		(&Loop{}).mustNew() // the zero Loop's Local
+	}
 	other := "Loop." + method // what other goroutines call instead
 	if method == "Stop" || method == "Reset" {
 		other = "Timer." + method
 	}
-	if l.cfg.debug && l.runner.Load() != goid() {
-		panic("hotloop: Local()." + method + " called from a goroutine other than the loop's; use " + other)
-	}
 	if !l.inLoop {
 		panic("hotloop: Local()." + method + " called while no goroutine runs the loop; use " + other + " from other goroutines")
+	}
+	if l.cfg.debug && l.runner.Load() != goid() {
+		panic("hotloop: Local()." + method + " called from a goroutine other than the loop's; use " + other)
 	}
 }
 

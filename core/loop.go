@@ -176,6 +176,15 @@ func New(opts ...Option) *Loop {
 	return l
 }
 
+// mustNew panics with a message if l was not made by New: the zero Loop
+// has no inbox, and every method would fail on a nil pointer. A nil check
+// on a field the caller loads anyway.
+func (l *Loop) mustNew() {
+	if l.inbox == nil {
+		panic("hotloop: Loop not made by New; the zero Loop is not usable")
+	}
+}
+
 // now returns the loop's clock: monotonic nanoseconds since New, or the
 // virtual time of its FakeClock.
 func (l *Loop) now() int64 {

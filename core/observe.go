@@ -252,6 +252,7 @@ type Health struct {
 // recorded. O(buckets); it allocates the snapshot (about 15 KB): a scraper
 // that runs often can reuse one with HealthInto.
 func (l *Loop) Health() *Health {
+	l.mustNew()
 	s := new(Health)
 	l.HealthInto(s)
 	return s

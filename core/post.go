@@ -19,6 +19,7 @@ import (
 // then grows the inbox (see WithInboxSize). From inside a callback,
 // Local().Post is cheaper.
 func (l *Loop) Post(fn func()) error {
+	l.mustNew()
 	if fn == nil {
 		return badArg("Post", ErrNilFunc)
 	}
@@ -64,6 +65,7 @@ func (r *doRequest) run() {
 // runs the loop waits for Run (or ctx). Do allocates: it is for control,
 // not for the hot path.
 func (l *Loop) Do(ctx context.Context, fn func()) error {
+	l.mustNew()
 	if fn == nil {
 		return badArg("Do", ErrNilFunc)
 	}

@@ -17,6 +17,7 @@ import (
 // the shutdown completed, Run takes the loop over and runs it until the
 // shutdown completes, then returns ErrClosed.
 func (l *Loop) Run(ctx context.Context) error {
+	l.mustNew()
 	if ctx == nil {
 		ctx = context.Background()
 	}

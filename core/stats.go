@@ -64,6 +64,7 @@ func (l *Loop) publishStats() {
 // each park, when Run returns, and every 64 iterations while the loop is
 // busy. Safe from any goroutine.
 func (l *Loop) Stats() Stats {
+	l.mustNew()
 	a := &l.stats
 	return Stats{
 		Callbacks:       a.callbacks.Load(),

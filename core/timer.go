@@ -545,6 +545,7 @@ func (l *Loop) settle(n *timerNode) {
 // the loop goroutine, straight into the store): their one scheduling path.
 // The caller has checked the other arguments.
 func (l *Loop) newTimer(method string, when, period int64, missed MissedTick, local bool, fn func()) (*Timer, error) {
+	l.mustNew()
 	if fn == nil {
 		return nil, badArg(method, ErrNilFunc)
 	}

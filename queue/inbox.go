@@ -133,7 +133,8 @@ type Inbox[T any] struct {
 	pending atomic.Int64
 }
 
-// NewInbox returns an empty Inbox whose ring holds capacity values.
+// NewInbox returns an empty Inbox whose ring holds capacity values. The
+// zero Inbox is not usable: Push panics on it with a message.
 // capacity is rounded up to a power of two, with a minimum of 2. NewInbox
 // panics if capacity exceeds [MaxInboxCapacity].
 //
@@ -204,7 +205,11 @@ func (q *Inbox[T]) Push(v T) bool {
 		if t&overflowFlag != 0 {
 			break // values are queued in the overflow; keep FIFO by joining them
 		}
-		if t-h > q.ring.Load().mask {
+		r := q.ring.Load()
+		if r == nil {
+			panic("hotloop: queue.Inbox not made by NewInbox; the zero Inbox is not usable")
+		}
+		if t-h > r.mask {
 			// Position t-cap has not been popped (head <= t-cap): the
 			// ring is full. h may be stale, which only errs towards
 			// full: look once more before taking the slow path.
@@ -217,7 +222,7 @@ func (q *Inbox[T]) Push(v T) bool {
 		// Free for position t: try to reserve it. The CAS fails if another
 		// producer reserved t or the flag was set meanwhile.
 		if q.tail.CompareAndSwap(t, t+1) {
-			r := q.ring.Load() // after the reservation: see grow
+			r = q.ring.Load() // again, after the reservation: see grow
 			s := &r.slots[t&r.mask]
 			s.val = v
 			if q.stamp != nil && t&q.stampMask == q.stampMask {
