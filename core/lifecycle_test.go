@@ -240,3 +240,20 @@ func TestZeroValuesSayWhatIsWrong(t *testing.T) {
 	stop()
 	mustPanicWith(t, "hotloop: Local().Post called while no goroutine runs the loop", func() { l.Local().Post(noop) })
 }
+
+// TestFakeClockIgnoresSlack (#11, item 9): Advance fires every timer that
+// falls due; WithSlack, which saves real wake-ups by rounding deadlines up,
+// has none to save on virtual time. Before, a timer at 100 ms did not fire
+// by 200 ms with a 1 s slack.
+func TestFakeClockIgnoresSlack(t *testing.T) {
+	l, clk, stop := startFake(t, WithSlack(time.Second))
+	defer stop()
+	fired := false
+	must(l.AfterFunc(100*time.Millisecond, func() { fired = true }))
+	clk.Advance(200 * time.Millisecond)
+	do(t, l, func() {
+		if !fired {
+			t.Error("Advance past the deadline did not fire the timer")
+		}
+	})
+}

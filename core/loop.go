@@ -168,9 +168,12 @@ func New(opts ...Option) *Loop {
 	}
 	if cfg.obs.clock != nil {
 		cfg.obs.clock.attach(l) // virtual time: the clock is the parker
-		// Spinning means nothing on virtual time: the loop would busy-wait
-		// on a clock that only Advance moves, while Advance waits for it.
+		// Spinning and slack mean nothing on virtual time: the loop would
+		// busy-wait on a clock that only Advance moves, while Advance waits
+		// for it; and there are no real wake-ups for slack to save, while
+		// Advance promises to fire every timer that falls due.
 		l.cfg.spin = 0
+		l.cfg.slack = 0
 	}
 	l.health.init(&cfg.obs)
 	return l

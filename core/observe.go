@@ -31,8 +31,8 @@ func defaultObsConfig() obsConfig {
 
 // WithClock makes the loop read its time from c and park on c: time then
 // moves only when the test calls c.Advance, which fires what falls due and
-// waits for the loop to be idle. See [FakeClock]. [WithSpin] is ignored on
-// a FakeClock. The loop lets go of c when Close or Shutdown has finished it.
+// waits for the loop to be idle. See [FakeClock]. [WithSpin] and [WithSlack]
+// are ignored on a FakeClock. The loop lets go of c when Close or Shutdown has finished it.
 // A nil c keeps the monotonic clock.
 func WithClock(c *FakeClock) Option {
 	return func(cfg *config) { cfg.obs.clock = c }

@@ -63,7 +63,9 @@ func WithSpin(margin time.Duration) Option {
 // once per tolerance. Use it for housekeeping timers (expiry sweeps,
 // heartbeats) where a few milliseconds do not matter. A tolerance <= 0 turns
 // coalescing off (the default). WithSlack applies to the deadline the loop
-// parks until; with [WithSpin] the spin ends at the rounded deadline.
+// parks until; with [WithSpin] the spin ends at the rounded deadline. It is
+// ignored on a FakeClock ([WithClock]), whose Advance fires every timer as
+// it falls due.
 func WithSlack(tolerance time.Duration) Option {
 	return func(c *config) {
 		if tolerance < 0 {
