@@ -57,8 +57,7 @@ func (l *Loop) Close() error {
 	}
 	for {
 		if l.acquire() {
-			l.finish()
-			l.release()
+			l.finishOwned()
 		}
 		select {
 		case <-l.done:
@@ -93,14 +92,7 @@ func (l *Loop) Shutdown(ctx context.Context) error {
 	}
 	for {
 		if l.acquire() {
-			unbind := l.bindThread(ctx)
-			err := l.loop(ctx.Done(), ctx.Err)
-			for err == nil { // a Stop is for a Run: Shutdown goes on
-				err = l.loop(ctx.Done(), ctx.Err)
-			}
-			unbind()
-			l.release()
-			if err != ErrClosed {
+			if err := l.runShutdown(ctx); err != ErrClosed {
 				return err
 			}
 		}
@@ -124,8 +116,15 @@ func (l *Loop) Done() <-chan struct{} {
 // finish completes Close or Shutdown: it takes every message still in the
 // (closed) inbox, runs every accepted callback, cancels every pending timer,
 // and marks the loop finished, so that release closes done. Owner only.
+//
+// If a panic escapes it (the panic handler's own), the next owner's finish
+// takes up where it stopped: every step is safe to repeat, and finished is
+// set only at the end.
 func (l *Loop) finish() {
-	l.finishOnce.Do(func() {
+	if l.finished {
+		return
+	}
+	func() {
 		for {
 			l.drainAll()
 			l.handleLate()
@@ -149,7 +148,30 @@ func (l *Loop) finish() {
 		}
 		l.publish()
 		l.finished = true // release closes done, after the owner has let go
-	})
+	}()
+}
+
+// finishOwned is finish for Close, which took the loop: it lets go of the
+// loop on every exit path, as Run does, so that a panic escaping finish
+// leaves the loop to the next Close or Shutdown instead of wedging it.
+// Owner only.
+func (l *Loop) finishOwned() {
+	defer l.release()
+	l.finish()
+}
+
+// runShutdown is the body of Shutdown once it has taken the loop: it runs
+// the loop until the shutdown completes (ErrClosed) or ctx ends, and lets
+// go of the loop, and of WithPrecise's locked thread, on every exit path.
+// Owner only.
+func (l *Loop) runShutdown(ctx context.Context) (err error) {
+	defer l.release()
+	defer l.bindThread(ctx)()
+	err = l.loop(ctx.Done(), ctx.Err)
+	for err == nil { // a Stop is for a Run: Shutdown goes on
+		err = l.loop(ctx.Done(), ctx.Err)
+	}
+	return err
 }
 
 // cancelAll cancels every timer in the store. Owner only.

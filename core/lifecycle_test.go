@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 )
@@ -256,4 +257,108 @@ func TestFakeClockIgnoresSlack(t *testing.T) {
 			t.Error("Advance past the deadline did not fire the timer")
 		}
 	})
+}
+
+// TestClosingReleasesTheLoopWhenAPanicEscapes (#11, item 4): a panic that
+// escapes the panic handler while Close or Shutdown runs the loop itself
+// (no Run), recovered by their caller, must not wedge the loop: a second
+// Close finishes it, the accepted post after the panicking one runs, Done
+// closes, and Run reports ErrClosed. Before, the second Close blocked
+// forever. (The deadline only turns a hang into a failure.)
+func TestClosingReleasesTheLoopWhenAPanicEscapes(t *testing.T) {
+	for _, shutdown := range []bool{false, true} {
+		t.Run(fmt.Sprintf("shutdown=%v", shutdown), func(t *testing.T) {
+			l := New(WithPanicHandler(func(v any) { panic(v) }))
+			ran := false
+			if err := l.Post(func() { panic("boom") }); err != nil {
+				t.Fatal(err)
+			}
+			if err := l.Post(func() { ran = true }); err != nil {
+				t.Fatal(err)
+			}
+			escaped := func() (v any) {
+				defer func() { v = recover() }()
+				if shutdown {
+					l.Shutdown(context.Background())
+				} else {
+					l.Close()
+				}
+				return nil
+			}()
+			if escaped == nil {
+				t.Fatal("test premise: the handler's panic did not escape")
+			}
+			closed := make(chan error, 1)
+			go func() { closed <- l.Close() }()
+			select {
+			case err := <-closed:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(time.Minute):
+				t.Fatal("the second Close hung: the loop was left owned")
+			}
+			<-l.Done()
+			if !ran {
+				t.Error("the post accepted after the panicking one never ran")
+			}
+			if err := l.Run(context.Background()); err != ErrClosed {
+				t.Errorf("Run after Close: %v, want ErrClosed", err)
+			}
+		})
+	}
+}
+
+// TestGoexitInACallbackReleasesTheLoop (#11, item 5): runtime.Goexit in a
+// callback (what t.FailNow does) ends Run's goroutine without Run
+// returning; the loop is released, and the remaining work — here a timer
+// the callback had just pushed back with Local().Reset — runs at the next
+// Run, at its new deadline, never before: release settles the relative
+// deadline the callback left (timer.go, rule 6). Before, the next Run read
+// the relative 5 s as an absolute deadline and fired the timer 2 s early.
+func TestGoexitInACallbackReleasesTheLoop(t *testing.T) {
+	clk := NewFakeClock()
+	l := New(WithClock(clk))
+	go l.Run(context.Background()) // its goroutine ends in Goexit below
+	do(t, l, func() {})
+	var fired []time.Duration
+	t0 := clk.Now()
+	var tm Timer
+	if err := tm.Init(l, func() { fired = append(fired, clk.Since(t0)) }); err != nil {
+		t.Fatal(err)
+	}
+	tm.Reset(3 * time.Second)
+	clk.Advance(2 * time.Second)
+	if err := l.Post(func() {
+		l.Local().Reset(&tm, 5*time.Second) // due at 7 s
+		runtime.Goexit()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		clk.mu.Lock() // the owner changes under no lock; poll running
+		owned := l.running.Load()
+		clk.mu.Unlock()
+		if !owned {
+			break
+		}
+		runtime.Gosched()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- l.Run(context.Background()) }()
+	for !l.running.Load() { // no callback before the timers: no Do here
+		runtime.Gosched()
+	}
+	clk.Advance(10 * time.Second)
+	var got []time.Duration
+	do(t, l, func() { got = slices.Clone(fired) })
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != ErrClosed {
+		t.Errorf("the second Run: %v, want ErrClosed", err)
+	}
+	if len(got) != 1 || got[0] != 7*time.Second {
+		t.Fatalf("fired at %v, want [7s]: the Reset made before Goexit holds", got)
+	}
 }

@@ -69,11 +69,9 @@ type Loop struct {
 
 	// done is closed when the loop has finished (Close or Shutdown) and its
 	// owner has let go of it (release), so a Close that waits on done
-	// returns after Run has. finishOnce guards finish; closeDone guards the
-	// close of done.
-	done       chan struct{}
-	finishOnce sync.Once
-	closeDone  sync.Once
+	// returns after Run has. closeDone guards the close of done.
+	done      chan struct{}
+	closeDone sync.Once
 
 	// handoff (capacity 1) carries a token from a goroutine that lets go of
 	// the loop (release) while Close or Shutdown is pending and the loop has

@@ -59,6 +59,10 @@ func (l *Loop) acquire() bool {
 // read running=true, so it precedes our store, and its control bit, set
 // before that, is seen by our load.
 func (l *Loop) release() {
+	// A callback that ended its goroutine (runtime.Goexit) or let a panic
+	// escape may have left relative deadlines (Local().Reset): settle them
+	// now, so that no relative word outlives its owner.
+	l.afterCallback()
 	l.publishStats()
 	l.inLoop = false
 	l.local.fast = false
