@@ -16,6 +16,11 @@ import (
 // finishing it, returns ErrClosed. After a Shutdown whose ctx ended before
 // the shutdown completed, Run takes the loop over and runs it until the
 // shutdown completes, then returns ErrClosed.
+//
+// A callback that calls runtime.Goexit (as t.FailNow does in a test) ends
+// the calling goroutine inside Run: Run does not return, but the loop is
+// released, and what remains runs at the next Run, Shutdown or Close. A
+// panic that escapes the panic handler leaves Run the same way.
 func (l *Loop) Run(ctx context.Context) error {
 	l.mustNew()
 	if ctx == nil {
