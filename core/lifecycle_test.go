@@ -362,3 +362,46 @@ func TestGoexitInACallbackReleasesTheLoop(t *testing.T) {
 		t.Fatalf("fired at %v, want [7s]: the Reset made before Goexit holds", got)
 	}
 }
+
+// TestInboxMemoryComesBackAfterABurst (#11, item 3): a burst of posts made
+// while the loop was held goes through the inbox's overflow; once the loop
+// has drained it, the memory comes back to within the documented bound
+// (the ring, grown to at most 32 × WithInboxSize slots, plus an overflow
+// buffer no larger than the ring). Before, the idle loop kept the whole
+// burst's overflow buffer: about 40 MB after 10^6 posts.
+func TestInboxMemoryComesBackAfterABurst(t *testing.T) {
+	n := 1_000_000
+	if raceEnabled || testing.Short() {
+		n = 200_000
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	l := New()
+	stop := start(t, l)
+	defer stop()
+	before := heap()
+	release := make(chan struct{})
+	if err := l.Post(func() { <-release }); err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		if err := l.Post(noop); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(release)
+	do(t, l, func() {})
+	do(t, l, func() {})
+	after := heap()
+	// The bound: the ring at its largest (32 × 1024 slots) and an overflow
+	// buffer of as many, at 40 bytes a message, with room for the rest.
+	const bound = 2 * 32 * 1024 * 40 * 2
+	if after > before && after-before > bound {
+		t.Fatalf("the idle loop holds %d bytes more than before a burst of %d posts, want at most %d", after-before, n, bound)
+	}
+}

@@ -66,6 +66,12 @@ type ring[T any] struct {
 // package comment for the protocol and the argument that each producer's
 // values are popped in the order it pushed them.
 //
+// Memory: the ring (it grows, never shrinks, up to SetMaxCap) and, while
+// the ring overflows, the overflow slice, which grows with the burst. Once
+// the consumer has drained a burst, it keeps an overflow buffer of at most
+// max(ring capacity, 1024) values for the next one and drops a larger one,
+// so an idle Inbox holds at most about twice its ring.
+//
 // An Inbox must be created with [NewInbox] and must not be copied.
 type Inbox[T any] struct {
 	_ cpu.CacheLinePad
@@ -132,6 +138,11 @@ type Inbox[T any] struct {
 	// consumer as it delivers batch values. Read by Len only; orders nothing.
 	pending atomic.Int64
 }
+
+// keepOverflow is the largest overflow buffer, in values, that the consumer
+// keeps for reuse once it has drained it, for a ring of capacity slots:
+// as many as the ring holds, and at least 1024.
+func keepOverflow(capacity int) int { return max(capacity, 1024) }
 
 // NewInbox returns an empty Inbox whose ring holds capacity values. The
 // zero Inbox is not usable: Push panics on it with a message.
@@ -443,11 +454,11 @@ func (q *Inbox[T]) popBatch() T {
 	q.pending.Dec()
 	if q.next == len(q.batch) {
 		// Keep the buffer to hand back to producers as the next overflow,
-		// so sustained overload does not allocate; but drop a large buffer
-		// that this batch used less than a quarter of, so the memory of a
-		// past burst is released once the load falls. (A buffer grown by
-		// the last burst stays until the next overflow shows it too big.)
-		if cap(q.batch) > 1024 && 4*len(q.batch) < cap(q.batch) {
+		// so sustained overload does not allocate — but only up to the
+		// ring's capacity: a buffer a burst grew beyond that is dropped
+		// once drained, so an idle inbox holds at most its ring and an
+		// overflow buffer as large (the bound in Inbox's doc).
+		if cap(q.batch) > keepOverflow(len(q.ring.Load().slots)) {
 			q.batch = nil
 		} else {
 			q.batch = q.batch[:0]
