@@ -99,7 +99,11 @@ func (c *FakeClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
 // wait for that loop: it moves the clock by d and returns at once. This
 // models a callback that runs for d, which makes timers fire late: use it
 // to test lag, slow-callback detection and Every's missed-tick policies.
-// A d < 0 is treated as 0.
+// A d < 0 is treated as 0. The clock stops at about 36 years after
+// NewFakeClock, the latest deadline a timer can hold: Advance beyond that
+// moves it there, and a timer set for later than that (AfterFunc after
+// such an Advance, for one) is due at that instant and fires at the next
+// Advance, with no more virtual time elapsed.
 func (c *FakeClock) Advance(d time.Duration) {
 	c.mustNew()
 	if d < 0 {

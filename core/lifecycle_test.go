@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"testing"
@@ -404,4 +405,25 @@ func TestInboxMemoryComesBackAfterABurst(t *testing.T) {
 	if after > before && after-before > bound {
 		t.Fatalf("the idle loop holds %d bytes more than before a burst of %d posts, want at most %d", after-before, n, bound)
 	}
+}
+
+// TestFakeClockStopsAtTheLastDeadline (#11, item 9, second half): the
+// documented behaviour of a FakeClock advanced past the latest deadline a
+// timer can hold: it stops there, and a timer set for later is due at once.
+func TestFakeClockStopsAtTheLastDeadline(t *testing.T) {
+	l, clk, stop := startFake(t)
+	defer stop()
+	t0 := clk.Now()
+	clk.Advance(math.MaxInt64)
+	if got := clk.Since(t0); got != time.Duration(maxWhen) {
+		t.Fatalf("the clock moved %v, want it stopped at %v", got, time.Duration(maxWhen))
+	}
+	fired := false
+	must(l.AfterFunc(time.Hour, func() { fired = true }))
+	clk.Advance(0)
+	do(t, l, func() {
+		if !fired {
+			t.Error("a timer set past the last deadline did not fire at it")
+		}
+	})
 }
