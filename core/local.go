@@ -156,10 +156,10 @@ func (lc *Local) Reset(t *Timer, d time.Duration) bool {
 	n := &t.n
 	p := &n.Value
 	if d <= 0 {
-		// Due at once. clockLo, a reading taken before this call, is as
-		// due as now, and orders the timer before whatever is scheduled
-		// after this call; it cannot fire before the callback returns.
-		old, new, ok := p.rearm(l.clockLo)
+		// Due at once: now, read here (not clockLo, an earlier reading:
+		// a periodic timer's later ticks count from this deadline, and
+		// they must come one period after this call).
+		old, new, ok := p.rearm(l.readClock())
 		if ok && !new.filed() {
 			l.settle(n)
 		}
