@@ -29,5 +29,6 @@ var errZeroTime = errors.New("zero time.Time")
 
 var (
 	errNilLoop   = errors.New("nil Loop")
+	errZeroLoop  = errors.New("Loop not made by New")
 	errInitTwice = errors.New("Timer already set up (by Init, AfterFunc, At or Every)")
 )

@@ -233,6 +233,10 @@ func TestZeroValuesSayWhatIsWrong(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) { mustPanicWith(t, loopMsg, f) })
 	}
+	var tm Timer
+	if err := tm.Init(&zero, noop); err == nil || err.Error() != "hotloop: Timer.Init: Loop not made by New" {
+		t.Errorf("Timer.Init with the zero Loop: %v", err)
+	}
 	var zc FakeClock
 	mustPanicWith(t, "hotloop: FakeClock not made by NewFakeClock", func() { zc.Advance(time.Second) })
 	mustPanicWith(t, "hotloop: FakeClock not made by NewFakeClock", func() { New(WithClock(&zc)) })
@@ -399,9 +403,10 @@ func TestInboxMemoryComesBackAfterABurst(t *testing.T) {
 	do(t, l, func() {})
 	do(t, l, func() {})
 	after := heap()
-	// The bound: the ring at its largest (32 × 1024 slots) and an overflow
-	// buffer of as many, at 40 bytes a message, with room for the rest.
-	const bound = 2 * 32 * 1024 * 40 * 2
+	// The documented bound (WithInboxSize): the ring at its largest (32 ×
+	// the default 4096 slots) and an overflow buffer of as many, at 40
+	// bytes a slot, with a quarter more for the rest.
+	const bound = 2 * 32 * 4096 * 40 * 5 / 4
 	if after > before && after-before > bound {
 		t.Fatalf("the idle loop holds %d bytes more than before a burst of %d posts, want at most %d", after-before, n, bound)
 	}

@@ -345,6 +345,8 @@ func (t *Timer) Init(l *Loop, fn func()) error {
 	switch {
 	case l == nil:
 		return badArg("Timer.Init", errNilLoop)
+	case l.inbox == nil:
+		return badArg("Timer.Init", errZeroLoop)
 	case fn == nil:
 		return badArg("Timer.Init", ErrNilFunc)
 	case t.n.Value.loop != nil:

@@ -80,11 +80,19 @@ func TestInboxCloseUnderLoad(t *testing.T) {
 // TestZeroInboxPanicsWithAMessage (#11, item 8): Push on the zero Inbox
 // names NewInbox instead of dereferencing a nil ring.
 func TestZeroInboxPanicsWithAMessage(t *testing.T) {
-	var q Inbox[int]
-	defer func() {
-		if v, ok := recover().(string); !ok || v != "hotloop: queue.Inbox not made by NewInbox; the zero Inbox is not usable" {
-			t.Fatalf("panic %v", v)
-		}
-	}()
-	q.Push(1)
+	for name, f := range map[string]func(q *Inbox[int]){
+		"Push":  func(q *Inbox[int]) { q.Push(1) },
+		"Pop":   func(q *Inbox[int]) { q.Pop() },
+		"Drain": func(q *Inbox[int]) { q.Drain(1, func(*int) {}) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			var q Inbox[int]
+			defer func() {
+				if v, ok := recover().(string); !ok || v != "hotloop: queue.Inbox not made by NewInbox; the zero Inbox is not usable" {
+					t.Fatalf("panic %v", v)
+				}
+			}()
+			f(&q)
+		})
+	}
 }

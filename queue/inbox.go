@@ -139,13 +139,22 @@ type Inbox[T any] struct {
 	pending atomic.Int64
 }
 
+// mustRing returns r, the Inbox's ring, panicking with a message if there is
+// none: the zero Inbox, not made by NewInbox.
+func mustRing[T any](r *ring[T]) *ring[T] {
+	if r == nil {
+		panic("hotloop: queue.Inbox not made by NewInbox; the zero Inbox is not usable")
+	}
+	return r
+}
+
 // keepOverflow is the largest overflow buffer, in values, that the consumer
 // keeps for reuse once it has drained it, for a ring of capacity slots:
 // as many as the ring holds, and at least 1024.
 func keepOverflow(capacity int) int { return max(capacity, 1024) }
 
 // NewInbox returns an empty Inbox whose ring holds capacity values. The
-// zero Inbox is not usable: Push panics on it with a message.
+// zero Inbox is not usable: Push, Pop and Drain panic on it with a message.
 // capacity is rounded up to a power of two, with a minimum of 2. NewInbox
 // panics if capacity exceeds [MaxInboxCapacity].
 //
@@ -216,10 +225,7 @@ func (q *Inbox[T]) Push(v T) bool {
 		if t&overflowFlag != 0 {
 			break // values are queued in the overflow; keep FIFO by joining them
 		}
-		r := q.ring.Load()
-		if r == nil {
-			panic("hotloop: queue.Inbox not made by NewInbox; the zero Inbox is not usable")
-		}
+		r := mustRing(q.ring.Load())
 		if t-h > r.mask {
 			// Position t-cap has not been popped (head <= t-cap): the
 			// ring is full. h may be stale, which only errs towards
@@ -313,7 +319,7 @@ func (q *Inbox[T]) Pop() (v T, ok bool) {
 		return q.popBatch(), true
 	}
 	h := q.head.Load()
-	r := q.ring.Load()
+	r := mustRing(q.ring.Load())
 	s := &r.slots[h&r.mask]
 	if s.seq.Load() == uintptr(h+1) {
 		v = s.val
@@ -419,7 +425,7 @@ func (q *Inbox[T]) Drain(max int, f func(*T)) int {
 		}
 		h := q.head.Load()
 		start := h
-		r := q.ring.Load()
+		r := mustRing(q.ring.Load())
 		for n < max {
 			s := &r.slots[h&r.mask]
 			if s.seq.Load() != uintptr(h+1) {
