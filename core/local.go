@@ -178,39 +178,3 @@ func (lc *Local) Reset(t *Timer, d time.Duration) bool {
 	}
 	return old.armed()
 }
-
-// fixRel makes absolute the deadlines that Local().Reset set relative to
-// the end of the callback that just returned (rule 6 in timer.go), with
-// one clock read, filing the timers that need it. Loop only; called after
-// every callback that left l.rel non-empty (afterCallback).
-func (l *Loop) fixRel() {
-	now := l.readClock()
-	for i, n := range l.rel {
-		l.rel[i] = nil
-		p := &n.Value
-		for {
-			s := p.load()
-			if !s.rel() {
-				l.settle(n) // stopped or reset by another goroutine since: as its message would
-				break
-			}
-			when := addClamped(now, s.when())
-			if !s.filed() {
-				l.timers.Update(n, when, p.relSeq)
-			}
-			if p.resolveRel(s, when) {
-				break
-			}
-		}
-	}
-	l.rel = l.rel[:0]
-}
-
-// afterCallback finishes what a callback left for the loop: the relative
-// deadlines of its Local().Resets. Inlined into the loops that run
-// callbacks: one length check when there is nothing to do.
-func (l *Loop) afterCallback() {
-	if len(l.rel) != 0 {
-		l.fixRel()
-	}
-}

@@ -76,8 +76,8 @@ import (
 //	armed, running            not armed                    loop  endAfterRun (no later tick fits in the word)
 //
 // rearm and rearmRel keep filed only when the new deadline is no earlier
-// than the word's (rule 3); they clear running (rule 5). The deadline is kept in the
-// low bits of the word shifted by flagBits, so deadlines are capped at
+// than the word's (rule 3); they clear running (rule 5). The deadline is
+// kept in the word shifted left by flagBits, so deadlines are capped at
 // maxWhen, about 36 years from the loop's start.
 
 // timerState is a timer's state word: deadline << flagBits | flags.
@@ -384,7 +384,7 @@ func (t *Timer) Stop() bool {
 		// not accumulate until their deadlines and Shutdown need not wait
 		// for them. (Not filed: it is not in the store, or a message is
 		// already on its way, rule 4, and will remove it.)
-		p.loop.sendStop(&t.n)
+		p.loop.send(opStop, &t.n)
 	}
 	return true
 }
@@ -443,7 +443,7 @@ func (l *Loop) reset(n *timerNode, when int64) bool {
 	// that the loop has finished, which the message it would ride cannot
 	// tell it (its sender may find out only after we return).
 	rider := !needsMessage(old, new)
-	if (!rider || l.closing()) && !l.send(n) {
+	if (!rider || l.closing()) && !l.send(opTimer, n) {
 		// The loop has finished: no one will ever look at n again. Close
 		// cancels what it finds armed; this arming it could not find, so
 		// it is cancelled here, on its behalf, and counted. A rider (its
@@ -477,26 +477,18 @@ func (l *Loop) wakeFor(p *timer) {
 	}
 }
 
-// send tells the loop to look at n's state word (an opTimer message):
-// through the inbox, or, once Close or Shutdown has closed it, through the
-// late box, which the loop reads until it finishes. It reports false if
-// the loop has finished. Any goroutine.
-func (l *Loop) send(n *timerNode) bool {
-	m := message{op: opTimer, n: n}
+// send tells the loop about n: look at its state word (opTimer, applied
+// by settle) or take it out of the store if still stopped (opStop, applied
+// by dropStopped). Through the inbox, or, once Close or Shutdown has closed
+// it, through the late box, which the loop reads until it finishes. It
+// reports false if the loop has finished (for opStop nothing is then left
+// to do). Any goroutine.
+func (l *Loop) send(o op, n *timerNode) bool {
+	m := message{op: o, n: n}
 	if l.inbox.Push(m) {
 		return true
 	}
 	return l.pushLate(m)
-}
-
-// sendStop tells the loop that n was stopped (an opStop message), through
-// the inbox or the late box; nothing is left to do if the loop has
-// finished. Any goroutine.
-func (l *Loop) sendStop(n *timerNode) {
-	m := message{op: opStop, n: n}
-	if !l.inbox.Push(m) {
-		l.pushLate(m)
-	}
 }
 
 // dropStopped applies an opStop message: it takes n out of the store if it
@@ -542,6 +534,42 @@ func (l *Loop) settle(n *timerNode) {
 	}
 }
 
+// fixRel makes absolute the deadlines that Local().Reset set relative to
+// the end of the callback that just returned (rule 6 in timer.go), with
+// one clock read, filing the timers that need it. Loop only; called after
+// every callback that left l.rel non-empty (afterCallback).
+func (l *Loop) fixRel() {
+	now := l.readClock()
+	for i, n := range l.rel {
+		l.rel[i] = nil
+		p := &n.Value
+		for {
+			s := p.load()
+			if !s.rel() {
+				l.settle(n) // stopped or reset by another goroutine since: as its message would
+				break
+			}
+			when := addClamped(now, s.when())
+			if !s.filed() {
+				l.timers.Update(n, when, p.relSeq)
+			}
+			if p.resolveRel(s, when) {
+				break
+			}
+		}
+	}
+	l.rel = l.rel[:0]
+}
+
+// afterCallback finishes what a callback left for the loop: the relative
+// deadlines of its Local().Resets. Inlined into the loops that run
+// callbacks: one length check when there is nothing to do.
+func (l *Loop) afterCallback() {
+	if len(l.rel) != 0 {
+		l.fixRel()
+	}
+}
+
 // newTimer makes and arms the Timer of AfterFunc, At and Every, on Loop
 // (local false: any goroutine, through the inbox) and on Local (local true:
 // the loop goroutine, straight into the store): their one scheduling path.
@@ -581,8 +609,8 @@ func (l *Loop) newTimer(method string, when, period int64, missed MissedTick, lo
 // were scheduled; a timer never fires before its deadline. Safe from any
 // goroutine; from inside a callback, Local().AfterFunc is cheaper. It
 // fails with ErrClosed once the loop is closing, and with an error wrapping
-// ErrNilFunc for a nil fn. It allocates the Timer (about 80 bytes); embed a
-// Timer and use Init to avoid that.
+// ErrNilFunc for a nil fn. It allocates the Timer (72 bytes, an 80-byte
+// allocation); embed a Timer and use Init to avoid that.
 func (l *Loop) AfterFunc(d time.Duration, fn func()) (*Timer, error) {
 	return l.newTimer("AfterFunc", l.deadline(d), 0, TickSkip, false, fn)
 }
