@@ -138,11 +138,11 @@ func (l *Loop) finish() {
 			// Callbacks run here may Stop or Reset timers (messages) but
 			// cannot add work: the loop is closing.
 			for {
-				e, ok := l.ready.pop()
+				fn, ok := l.ready.popAny()
 				if !ok {
 					break
 				}
-				l.call(e.fn)
+				l.call(fn)
 				l.counts.callbacks++
 			}
 		}

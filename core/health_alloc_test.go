@@ -14,7 +14,6 @@ func TestHealthZeroAllocs(t *testing.T) {
 	l := New(WithLagSampling(1), WithSlowCallback(time.Nanosecond, func(time.Duration, string) {}))
 	stop := start(t, l)
 	defer stop()
-	var h Health
 	var tm Timer
 	if err := tm.Init(l, noop); err != nil {
 		t.Fatal(err)
@@ -37,7 +36,6 @@ func TestHealthZeroAllocs(t *testing.T) {
 			l.Local().Post(noop)
 			l.iterate()
 		},
-		"HealthInto": func() { l.HealthInto(&h) },
 	}
 	for name, f := range cases {
 		do(t, l, func() {

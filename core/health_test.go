@@ -32,9 +32,8 @@ func TestHealthOnFakeClock(t *testing.T) {
 	must(l.AfterFunc(1100*time.Millisecond, func() {}))                            // 200 ms late
 	clk.Advance(2 * time.Second)
 
-	var h Health
 	do(t, l, func() {}) // after the hook's last write
-	l.HealthInto(&h)
+	h := *l.Health()
 	if h.TimersFired != 2 {
 		t.Errorf("TimersFired %d, want 2", h.TimersFired)
 	}
@@ -70,7 +69,7 @@ func TestHealthOnFakeClock(t *testing.T) {
 	prev := h
 	do(t, l, func() { clk.Advance(time.Second) })
 	clk.Advance(time.Second)
-	l.HealthInto(&h)
+	h = *l.Health()
 	if u := h.Utilization(&prev); u != 0.5 {
 		t.Errorf("utilisation since the previous snapshot %v, want 0.5", u)
 	}

@@ -66,13 +66,8 @@ func (lc *Local) Post(fn func()) error {
 	if l.closing() {
 		return ErrClosed
 	}
-	if stamp := l.postStamp(); stamp == 0 {
-		// The common case: a bare func in the ready queue, inlined.
-		if !l.ready.fns.TryPushBack(fn) {
-			l.ready.fns.PushBack(fn)
-		}
-	} else {
-		l.ready.pushRare(entry{fn: fn, seq: stamp})
+	if stamp := l.postStamp(); stamp != 0 || !l.ready.tryPush(fn) {
+		l.ready.push(fn, stamp) // sampled, or the ring must grow
 	}
 	return nil
 }

@@ -109,30 +109,24 @@ type Loop struct {
 	finished     bool // finish has run; release closes done
 }
 
-// entry is one entry of the ready queue: a callback, and its seq: 0, or
-// 1 + the loop clock at its post when the post was sampled for the
-// post-lag histogram (observe.go). The ready queue stores a callback with
-// seq 0 as its bare func (see readyQueue).
-type entry struct {
-	fn  func()
-	seq uint64
-}
-
 // op says what a message asks of the loop.
 type op uint8
 
 const (
-	opPost  op = iota // run fn; when is the post's sampling stamp, or 0
+	opPost  op = iota // run fn
 	opTimer           // look at n's state word and file or remove n (Loop.settle)
 	opStop            // n was stopped: take it out of the store unless re-armed since (Loop.dropStopped)
 )
 
 // message is what other goroutines push into the inbox.
 type message struct {
-	op   op
-	fn   func()
-	n    *timerNode
-	when int64
+	op op
+	fn func()     // opPost: the callback
+	n  *timerNode // opTimer, opStop: the timer
+
+	// stamp is an opPost's post-lag stamp: 1 + the loop clock at the post
+	// for a sampled post (stampPost), else 0.
+	stamp uint64
 }
 
 // New returns a Loop configured by opts. It does not start it: call Run.
@@ -157,15 +151,15 @@ func New(opts ...Option) *Loop {
 	l.local.l = l
 	l.inbox.SetMaxCap(min(cfg.inboxSize, queue.MaxInboxCapacity/inboxGrowth) * inboxGrowth) // no int overflow on 32-bit
 	l.handleFn = l.handle
-	if cfg.obs.lagEvery != 0 {
-		l.inbox.SetStamp(cfg.obs.lagEvery, l.stampPost) // post-lag sampling (observe.go)
+	if cfg.health.lagEvery != 0 {
+		l.inbox.SetStamp(cfg.health.lagEvery, l.stampPost) // post-lag sampling (health.go)
 	}
 	l.parker = newChanParker(l) // made in New, so that a Loop made in a synctest bubble parks durably in it
 	if cfg.precise {
 		l.parker = newPreciseParker(l) // WithPrecise: the futex parker on Linux
 	}
-	if cfg.obs.clock != nil {
-		cfg.obs.clock.attach(l) // virtual time: the clock is the parker
+	if cfg.clock != nil {
+		cfg.clock.attach(l) // virtual time: the clock is the parker
 		// Spinning and slack mean nothing on virtual time: the loop would
 		// busy-wait on a clock that only Advance moves, while Advance waits
 		// for it; and there are no real wake-ups for slack to save, while
@@ -173,7 +167,7 @@ func New(opts ...Option) *Loop {
 		l.cfg.spin = 0
 		l.cfg.slack = 0
 	}
-	l.health.init(&cfg.obs)
+	l.health.init(&cfg.health)
 	return l
 }
 
@@ -227,16 +221,6 @@ func (l *Loop) nextSeq() uint64 {
 // rejected. Safe from any goroutine; one atomic load.
 func (l *Loop) closing() bool {
 	return l.control.Load()&(ctlClose|ctlShutdown) != 0
-}
-
-// wakeIfParked wakes the loop if it is parked. Called by producers after
-// their push (see the park protocol in the package doc). The first load
-// keeps the common case, a busy loop, to one read of a shared line.
-func (l *Loop) wakeIfParked() {
-	if l.parked.Load() && l.parked.CompareAndSwap(true, false) {
-		l.stats.kicks.Add(1)
-		l.parker.kick() // only the swap's winner sends, and the loop takes the token before parking again
-	}
 }
 
 // onLoop reports whether the caller is the goroutine that owns the loop.

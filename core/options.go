@@ -15,11 +15,12 @@ type config struct {
 	inboxSize    int
 	panicHandler func(v any)
 	debug        bool
-	precise      bool       // WithPrecise: the futex parker on Linux
-	spin         int64      // WithSpin: nanoseconds to busy-wait before a deadline; 0 off
-	slack        int64      // WithSlack: deadlines rounded up to a multiple of this; 0 off
-	obs          obsConfig  // virtual time, lag sampling, slow callbacks (observe.go)
-	store        TimerStore // WithTimerStore: the heap (default) or the timing wheel
+	precise      bool         // WithPrecise: the futex parker on Linux
+	spin         int64        // WithSpin: nanoseconds to busy-wait before a deadline; 0 off
+	slack        int64        // WithSlack: deadlines rounded up to a multiple of this; 0 off
+	clock        *FakeClock   // WithClock: virtual time; nil for the monotonic clock
+	health       healthConfig // lag sampling, slow callbacks (health.go)
+	store        TimerStore   // WithTimerStore: the heap (default) or the timing wheel
 }
 
 // inboxGrowth is how many times its initial size the inbox may grow to
@@ -31,7 +32,7 @@ func defaultConfig() config {
 		batch:        1024,
 		inboxSize:    4096,
 		panicHandler: logPanic,
-		obs:          defaultObsConfig(),
+		health:       defaultHealthConfig(),
 	}
 }
 

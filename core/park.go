@@ -5,9 +5,64 @@ import (
 	"time"
 )
 
+// This file is parking's one home: the park protocol, the parked flag's
+// two sides (park and unpark for the loop, wakeIfParked for wakers), the
+// parker interface and the default parker, WithSpin's busy tail and
+// WithSlack's coalescing. The other parkers implement the interface below:
+// the futex parker of WithPrecise in park_futex_linux.go (with its own
+// token protocol) and the FakeClock's parker in park_fake.go.
+//
+// # The park protocol
+//
+// The shared state: Loop.parked (an atomic flag), the inbox's tail (an
+// atomic word, advanced by producers with a compare-and-swap; queue.Inbox),
+// the late box's count (late.go), the control word (Stop, Shutdown, Close),
+// and the expiry cache (the earliest deadline, written by the loop;
+// package cache). Every access below is a sequentially consistent atomic.
+//
+// The loop parks (park, below): it publishes the earliest deadline, stores
+// parked=true, then looks at the inbox, the late box and the control word,
+// and computes its deadline. If there is anything to do — or the deadline
+// has passed — it unparks and goes round again. Otherwise it blocks in the
+// parker until a token, the deadline or done. (Before the store it takes an
+// early look at the inbox and goes round at once if something is there;
+// and it reads the clock only when a timer is pending. Both only save
+// work: the look after the store is the one the protocol relies on.)
+//
+// A waker — a producer after its push, Close, Shutdown, Stop, a late Stop
+// or Reset, a ctx cancelled under WithPrecise — loads parked, and if it is
+// true, swaps it from true to false; the one waker that wins that swap
+// sends the parker exactly one token (parker.kick).
+//
+// No wake-up is lost. In the single total order of the sequentially
+// consistent atomics, either the loop's look at the inbox comes after the
+// producer's push (the loop sees the message and does not block), or the
+// producer's load of parked comes after the loop's store (it sees
+// parked=true and wakes the loop). The same holds for the late box's count
+// and for the control word, each written before its writer's wakeIfParked.
+//
+// No token is left over. Exactly one party swaps parked back to false. If a
+// waker wins, the token is owed: a loop woken by it returns from block with
+// parked already false; a loop that resumed for another reason (its
+// deadline, done, a spin that saw parked cleared) loses the swap in unpark
+// and takes the token (parker.take), so that no stale token ends a later
+// park early. If the loop wins, no token is sent.
+//
+// A producer that schedules a timer wakes the loop only if the timer's
+// deadline is earlier than the published one (wakeFor in timer.go, using
+// cache.Expiry.Before): the loop is parked no later than the published
+// deadline, and when it wakes it drains the inbox and so finds the new
+// timer. A stale published deadline errs early (an extra wake-up) or is
+// re-published before the loop looks at the inbox again (no wake-up
+// needed).
+//
+// No parker or option can make a timer fire early: the loop fires a timer
+// only once its own clock has reached the timer's deadline (fireDue);
+// WithSpin and WithSlack only decide when the loop looks, and only ever
+// later than the deadline it computed.
+
 // A parker blocks the loop goroutine and wakes it. The loop runs the park
-// protocol of the package doc (the parked flag, the inbox check) and uses
-// the parker only for the blocking itself:
+// protocol above and uses the parker only for the blocking itself:
 //
 //   - block is called by the loop goroutine only, after it has stored
 //     parked=true and found nothing to do. It returns when a token sent by
@@ -25,13 +80,128 @@ type parker interface {
 	take()
 }
 
+// park blocks until a waker kicks, the published deadline passes, or done
+// is closed, following the park protocol above. Loop goroutine only.
+func (l *Loop) park(done <-chan struct{}) {
+	if !l.inbox.Empty() {
+		return // the early look: posted since the drain, go round again
+	}
+	l.parked.Store(true)
+	// After the store: anything pushed from now on sees parked=true and
+	// wakes us; anything pushed before is visible to Empty.
+	var now, d int64
+	timed := l.expiry.HasTimers()
+	if timed {
+		now = l.now()                     // the clock only when a deadline needs it
+		d, timed = l.expiry.SleepFor(now) // lock-free: the published deadline, not the store
+	}
+	c := l.control.Load()
+	if !l.inbox.Empty() || l.late.n.Load() != 0 || c&(ctlStop|ctlClose) != 0 || (timed && d == 0) ||
+		(c&ctlShutdown != 0 && l.timers.Len() == 0) { // Shutdown is complete: finish at the top of the loop
+		l.unpark()
+		return
+	}
+	deadline := now + d
+	if timed {
+		deadline = coalesce(deadline, l.cfg.slack) // WithSlack: later, never earlier
+	}
+	l.counts.parks++
+	l.publishStats()
+	l.health.idleFrom(l.now())
+	woken := l.wait(deadline, timed, done)
+	l.health.busyFrom(l.now())
+	l.counts.wakeups++
+	if !woken {
+		l.unpark()
+	}
+	// If woken, the waker already cleared parked.
+}
+
+// unpark clears parked. If a waker won the swap first, it owes us a token:
+// take it. Loop goroutine only.
+func (l *Loop) unpark() {
+	if !l.parked.CompareAndSwap(true, false) {
+		l.parker.take()
+	}
+}
+
+// wakeIfParked wakes the loop if it is parked: the waker's side of the park
+// protocol, called after the waker's own write (a push, a control bit, a
+// late message). The first load keeps the common case, a busy loop, to one
+// read of a shared line. Any goroutine.
+func (l *Loop) wakeIfParked() {
+	if l.parked.Load() && l.parked.CompareAndSwap(true, false) {
+		l.stats.kicks.Add(1)
+		l.parker.kick() // only the swap's winner sends, and the loop takes the token before parking again
+	}
+}
+
+// wait blocks the parked loop until deadline (if timed), a kick, or done,
+// like parker.block, but with WithSpin it parks only until spin before the
+// deadline and busy-waits on the loop clock for the rest. Loop goroutine
+// only, called by park with parked=true.
+func (l *Loop) wait(deadline int64, timed bool, done <-chan struct{}) (woken bool) {
+	spin := l.cfg.spin
+	if !timed || spin <= 0 {
+		return l.parker.block(deadline, timed, done)
+	}
+	if early := spinStart(deadline, spin); early > l.now() {
+		if l.parker.block(early, true, done) {
+			return true
+		}
+	}
+	return l.spinUntil(deadline, done)
+}
+
+// spinStart is when a spinning loop stops parking: spin before deadline,
+// and never before 0. O(1).
+func spinStart(deadline, spin int64) int64 {
+	if deadline < spin {
+		return 0
+	}
+	return deadline - spin
+}
+
+// spinUntil busy-waits until the loop clock reaches deadline, done is
+// closed, or a waker wins the swap of parked (it then owes a token, which
+// park collects through unpark). It returns false in every case: the
+// caller unparks, taking the token if one is owed. Loop goroutine only.
+func (l *Loop) spinUntil(deadline int64, done <-chan struct{}) bool {
+	for l.now() < deadline {
+		if !l.parked.Load() {
+			return false // a waker cleared parked: unpark takes its token
+		}
+		select {
+		case <-done:
+			return false
+		default:
+		}
+	}
+	return false
+}
+
+// coalesce rounds deadline up to the next multiple of slack (WithSlack), so
+// that every deadline in the same slack-long window maps to one wake-up at
+// its end. It never returns less than deadline, nor more than
+// maxWhen. slack <= 0 returns deadline unchanged. O(1).
+func coalesce(deadline, slack int64) int64 {
+	if slack <= 0 || deadline <= 0 {
+		return deadline
+	}
+	r := deadline % slack
+	if r == 0 {
+		return deadline
+	}
+	return addClamped(deadline, slack-r)
+}
+
 // chanParker is the default parker: a channel for tokens and a runtime
 // timer for deadlines. It costs no wake-ups while idle, and it works inside
 // a testing/synctest bubble when the Loop is created there.
 type chanParker struct {
 	l     *Loop
 	wake  chan struct{} // capacity 1: the token
-	timer *time.Timer   // made on first timed block, on the loop goroutine
+	timer *time.Timer   // made on first timed block; loop goroutine only
 }
 
 func newChanParker(l *Loop) *chanParker {
@@ -68,60 +238,5 @@ func (p *chanParker) block(deadline int64, timed bool, done <-chan struct{}) boo
 	case <-done:
 		p.timer.Stop()
 		return false
-	}
-}
-
-// park blocks until a waker kicks, the published deadline passes, or done
-// is closed, following the park protocol of the package doc. Owner only.
-//
-// Who writes what: parked is stored true here by the loop and swapped back
-// to false by unpark (the loop) or by the one waker that wins the swap in
-// wakeIfParked; the inbox's tail is advanced by producers (a CAS per push)
-// and its head by the loop (Drain); the expiry cache is written by the
-// loop (publish). All are sequentially consistent atomics: the loop's store
-// of parked precedes its load of tail in Empty, and a producer's CAS on
-// tail precedes its load of parked, so one of the two sees the other.
-func (l *Loop) park(done <-chan struct{}) {
-	if !l.inbox.Empty() {
-		// Posted since the drain: go round again. This early look is only
-		// a shortcut (it spares the store, the clock read and the swap
-		// back); the check after the store below is what the protocol
-		// relies on.
-		return
-	}
-	l.parked.Store(true)
-	// After the store: anything pushed from now on sees parked=true and
-	// wakes us; anything pushed before is visible to Empty.
-	var now, d int64
-	timed := l.expiry.HasTimers()
-	if timed {
-		now = l.now()                     // the clock only when a deadline needs it
-		d, timed = l.expiry.SleepFor(now) // the design note's sleep computation, lock-free
-	}
-	c := l.control.Load()
-	if !l.inbox.Empty() || l.late.n.Load() != 0 || c&(ctlStop|ctlClose) != 0 || (timed && d == 0) ||
-		(c&ctlShutdown != 0 && l.timers.Len() == 0) { // Shutdown is complete: finish at the top of the loop
-		l.unpark()
-		return
-	}
-	deadline := now + d
-	if timed {
-		deadline = coalesce(deadline, l.cfg.slack) // WithSlack: later, never earlier
-	}
-	l.counts.parks++
-	l.publishStats()
-	woken := l.block(deadline, timed, done) // timed for Health (observe.go); the parker with WithSpin's busy tail (deadline.go)
-	l.counts.wakeups++
-	if !woken {
-		l.unpark()
-	}
-	// If woken, the waker already cleared parked.
-}
-
-// unpark clears parked. If a waker won the swap first, it owes us a token:
-// take it. Owner only.
-func (l *Loop) unpark() {
-	if !l.parked.CompareAndSwap(true, false) {
-		l.parker.take()
 	}
 }

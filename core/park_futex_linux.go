@@ -5,10 +5,10 @@ package core
 import (
 	"context"
 	"runtime"
-	"sync/atomic"
 	"time"
 	"unsafe"
 
+	"go.uber.org/atomic"
 	"golang.org/x/sys/unix"
 )
 
@@ -52,8 +52,8 @@ const longWait = 2_000_000 // ns
 // # Futex protocol
 //
 // word says where the loop waits and whether a token is owed. It is
-// accessed only with sync/atomic (sequentially consistent) and by the
-// kernel's compare in futex_wait.
+// accessed only through its atomic methods (sequentially consistent) and
+// by the kernel's compare in futex_wait, which reads it at wordAddr.
 //
 //   - The loop (block and take; owner only) moves it idle -> waiting with a
 //     CAS just before futex_wait(word, waiting), and idle -> chan with a CAS
@@ -85,7 +85,7 @@ const longWait = 2_000_000 // ns
 // the loop clock after every return and waits again while it is short of
 // the deadline, so the loop never resumes early on a timeout.
 type futexParker struct {
-	word uint32 // the futex word; see the protocol above
+	word atomic.Uint32 // the futex word; see the protocol above
 
 	// now is the loop's clock; wait and wake are the futex system calls
 	// (replaced by fakes in tests); long is longWait (tests set 0: the
@@ -110,9 +110,9 @@ func newPreciseParker(l *Loop) parker {
 
 // kick sends the token: see the futex protocol. Waker only.
 func (p *futexParker) kick() {
-	switch atomic.SwapUint32(&p.word, futexToken) {
+	switch p.word.Swap(futexToken) {
 	case futexWaiting:
-		p.wake(&p.word)
+		p.wake(p.wordAddr())
 	case futexChan:
 		p.wakeC <- struct{}{}
 	}
@@ -125,8 +125,8 @@ func (p *futexParker) take() { p.block(0, false, nil) }
 // or done being closed. Owner only, called with parked=true (see park).
 func (p *futexParker) block(deadline int64, timed bool, done <-chan struct{}) bool {
 	for {
-		if atomic.LoadUint32(&p.word) == futexToken {
-			atomic.StoreUint32(&p.word, futexIdle)
+		if p.word.Load() == futexToken {
+			p.word.Store(futexIdle)
 			return true
 		}
 		// done is checked after parked=true was stored; a ctx-driven done
@@ -149,12 +149,12 @@ func (p *futexParker) block(deadline int64, timed bool, done <-chan struct{}) bo
 			}
 			continue // the clock or done decides, at the top
 		}
-		if !atomic.CompareAndSwapUint32(&p.word, futexIdle, futexWaiting) {
+		if !p.word.CompareAndSwap(futexIdle, futexWaiting) {
 			continue // a token arrived
 		}
-		p.wait(&p.word, futexWaiting, timeout, &p.ts)
-		if !atomic.CompareAndSwapUint32(&p.word, futexWaiting, futexIdle) {
-			atomic.StoreUint32(&p.word, futexIdle) // it was a token: consume it
+		p.wait(p.wordAddr(), futexWaiting, timeout, &p.ts)
+		if !p.word.CompareAndSwap(futexWaiting, futexIdle) {
+			p.word.Store(futexIdle) // it was a token: consume it
 			return true
 		}
 		// Timeout, signal or stale wake-up: go round; the clock decides.
@@ -165,7 +165,7 @@ func (p *futexParker) block(deadline int64, timed bool, done <-chan struct{}) bo
 // timed), until a kick or done. It reports whether it consumed a token.
 // Owner only.
 func (p *futexParker) parkRuntime(d int64, timed bool, done <-chan struct{}) bool {
-	if !atomic.CompareAndSwapUint32(&p.word, futexIdle, futexChan) {
+	if !p.word.CompareAndSwap(futexIdle, futexChan) {
 		return false // a token arrived: block consumes it at the top
 	}
 	var tc <-chan time.Time
@@ -187,15 +187,21 @@ func (p *futexParker) parkRuntime(d int64, timed bool, done <-chan struct{}) boo
 	if timed {
 		p.timer.Stop() // Go >= 1.23: no stale value is left in C
 	}
-	if !kicked && atomic.CompareAndSwapUint32(&p.word, futexChan, futexIdle) {
+	if !kicked && p.word.CompareAndSwap(futexChan, futexIdle) {
 		return false // no kick: the timer or done ended the park
 	}
 	if !kicked {
 		<-p.wakeC // a waker swapped chan for token: its value is on its way
 	}
-	atomic.StoreUint32(&p.word, futexIdle)
+	p.word.Store(futexIdle)
 	return true
 }
+
+// wordAddr is the address of word's uint32, for the futex system calls.
+// go.uber.org/atomic's Uint32 is a zero-size no-compare marker followed by
+// its uint32, so the value sits at the struct's address;
+// TestFutexWordAddr fails if a new version of the package changes that.
+func (p *futexParker) wordAddr() *uint32 { return (*uint32)(unsafe.Pointer(&p.word)) }
 
 // futexWait sleeps while *addr == val, for at most timeout nanoseconds
 // (forever if timeout < 0). It may return early for any reason.

@@ -70,7 +70,7 @@ func TestFutexTokenBeforeBlock(t *testing.T) {
 		if !p.block(0, false, nil) {
 			t.Fatal("block did not take the token sent before it")
 		}
-		if w := atomic.LoadUint32(&p.word); w != futexIdle {
+		if w := p.word.Load(); w != futexIdle {
 			t.Fatalf("word %d after the token was taken, want idle", w)
 		}
 		p.kick()
@@ -111,7 +111,7 @@ func TestFutexKickWakesEveryPhase(t *testing.T) {
 					t.Fatalf("round %d: block returned without the token", i)
 				}
 				wg.Wait()
-				if w := atomic.LoadUint32(&p.word); w != futexIdle {
+				if w := p.word.Load(); w != futexIdle {
 					t.Fatalf("round %d: word %d after the token was taken, want idle", i, w)
 				}
 				if len(p.wakeC) != 0 {
@@ -131,7 +131,7 @@ func TestFutexTakeAfterTimeout(t *testing.T) {
 		for i := 0; i < 200; i++ {
 			go p.kick()
 			p.block(p.now()+2000, true, nil) // woken or timed out
-			if atomic.LoadUint32(&p.word) == futexToken || len(p.wakeC) != 0 {
+			if p.word.Load() == futexToken || len(p.wakeC) != 0 {
 				p.take() // what unpark does when it loses the swap
 			}
 		}
@@ -268,5 +268,17 @@ func TestPreciseShutdown(t *testing.T) {
 	}
 	if n := fired.Load(); n != 10 {
 		t.Fatalf("%d timers fired, want 10", n)
+	}
+}
+
+// TestFutexWordAddr checks that the address handed to the kernel is the
+// futex word's value: what the atomic methods write, the kernel reads.
+func TestFutexWordAddr(t *testing.T) {
+	var p futexParker
+	for _, v := range []uint32{futexToken, futexWaiting, 0xdeadbeef, futexIdle} {
+		p.word.Store(v)
+		if got := *p.wordAddr(); got != v {
+			t.Fatalf("*wordAddr() = %#x after word.Store(%#x)", got, v)
+		}
 	}
 }

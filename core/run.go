@@ -49,7 +49,10 @@ func (l *Loop) acquire() bool {
 	l.runner.Store(goid())
 	l.inLoop = true
 	l.local.fast = !l.cfg.debug
-	l.acquired()
+	l.health.busyFrom(l.now())
+	if c := l.clock; c != nil {
+		c.changed(l) // Advance waits for this loop now
+	}
 	return true
 }
 
@@ -73,8 +76,11 @@ func (l *Loop) release() {
 	l.local.fast = false
 	l.runner.Store(0)
 	finished := l.finished
+	l.health.endBusy(l.now())
 	l.running.Store(false)
-	l.released()
+	if c := l.clock; c != nil {
+		c.changed(l) // Advance need not wait for this loop any more
+	}
 	if finished {
 		if l.clock != nil {
 			l.clock.detach(l) // a finished loop never runs again: let it go
@@ -164,7 +170,7 @@ func (l *Loop) drain(max int) {
 func (l *Loop) handle(m *message) {
 	switch m.op {
 	case opPost:
-		l.ready.push(entry{fn: m.fn, seq: uint64(m.when)}) // when: the post's sampling stamp, or 0
+		l.ready.push(m.fn, m.stamp)
 	case opTimer:
 		l.settle(m.n)
 	case opStop:
@@ -200,19 +206,17 @@ func (l *Loop) runSome(max int) (n int, panicked bool) {
 			l.cfg.panicHandler(v)
 		}
 	}()
-	timed := l.cfg.obs.slowHook != nil
+	timed := l.cfg.health.slowHook != nil
 	for n < max {
-		fn, ok := l.ready.fns.PopFront()
+		fn, ok := l.ready.pop()
 		if !ok {
 			return n, false
 		}
 		n++
 		if fn == nil {
-			// A sampled post: the entry is the next one in rare (see
-			// readyQueue).
-			e, _ := l.ready.rare.PopFront()
-			l.postLag(e.seq)
-			fn = e.fn
+			var stamp uint64
+			fn, stamp = l.ready.popStamped() // a sampled post
+			l.postLag(stamp)
 		}
 		if timed {
 			l.call(fn) // WithSlowCallback: timed one by one
@@ -324,7 +328,7 @@ func (l *Loop) call(fn func()) {
 			l.checkSlowRecovered(fn, start)
 		}
 	}()
-	if l.cfg.obs.slowHook != nil {
+	if l.cfg.health.slowHook != nil {
 		start = l.now()
 	}
 	fn()

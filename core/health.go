@@ -9,11 +9,9 @@ import (
 	"go.uber.org/atomic"
 )
 
-// obsConfig is the part of a Loop's configuration about time and
-// observation. Set by options in New; immutable after.
-type obsConfig struct {
-	clock *FakeClock // WithClock
-
+// healthConfig is the part of a Loop's configuration about what it
+// measures of itself. Set by options in New; immutable after.
+type healthConfig struct {
 	// Post-lag sampling (WithLagSampling): every lagEvery-th post is
 	// timestamped (a power of two); lagEvery == 0 turns sampling off.
 	lagEvery uint64
@@ -25,17 +23,8 @@ type obsConfig struct {
 // defaultLagSampling is how many posts share one timestamp by default.
 const defaultLagSampling = 1024
 
-func defaultObsConfig() obsConfig {
-	return obsConfig{lagEvery: defaultLagSampling}
-}
-
-// WithClock makes the loop read its time from c and park on c: time then
-// moves only when the test calls c.Advance, which fires what falls due and
-// waits for the loop to be idle. See [FakeClock]. [WithSpin] and [WithSlack]
-// are ignored on a FakeClock. The loop lets go of c when Close or Shutdown has finished it.
-// A nil c keeps the monotonic clock.
-func WithClock(c *FakeClock) Option {
-	return func(cfg *config) { cfg.obs.clock = c }
+func defaultHealthConfig() healthConfig {
+	return healthConfig{lagEvery: defaultLagSampling}
 }
 
 // WithLagSampling sets how often a post is timestamped for the post-lag
@@ -50,14 +39,14 @@ func WithClock(c *FakeClock) Option {
 func WithLagSampling(n int) Option {
 	return func(cfg *config) {
 		if n <= 0 {
-			cfg.obs.lagEvery = 0
+			cfg.health.lagEvery = 0
 			return
 		}
 		p := uint64(1)
 		for p < uint64(n) && p < 1<<31 {
 			p <<= 1
 		}
-		cfg.obs.lagEvery = p
+		cfg.health.lagEvery = p
 	}
 }
 
@@ -72,8 +61,8 @@ func WithLagSampling(n int) Option {
 // alike, and the loop goes on.
 func WithSlowCallback(threshold time.Duration, hook func(d time.Duration, name string)) Option {
 	return func(cfg *config) {
-		cfg.obs.slowThreshold = int64(threshold)
-		cfg.obs.slowHook = hook
+		cfg.health.slowThreshold = int64(threshold)
+		cfg.health.slowHook = hook
 	}
 }
 
@@ -106,13 +95,40 @@ func (h *health) flush() {
 }
 
 // init readies h for New.
-func (h *health) init(c *obsConfig) {
+func (h *health) init(c *healthConfig) {
 	h.postTick = c.lagEvery
 	if h.postTick == 0 {
 		h.postTick = math.MaxUint64 // off: 2^64 posts to the first stamp
 	}
 	h.busySince.Store(-1)
 	h.idleSince.Store(-1)
+}
+
+// idleFrom ends the busy stretch and starts an idle one at t, the loop
+// clock when the loop parks. Loop goroutine only.
+func (h *health) idleFrom(t int64) {
+	h.endBusy(t)
+	h.idleSince.Store(t)
+}
+
+// busyFrom ends the idle stretch, if any, and starts a busy one at t: when
+// the loop resumes from a park, or when a goroutine takes the loop. Loop
+// goroutine only.
+func (h *health) busyFrom(t int64) {
+	if s := h.idleSince.Load(); s >= 0 {
+		h.idle.Add(t - s)
+	}
+	h.idleSince.Store(-1)
+	h.busySince.Store(t)
+}
+
+// endBusy ends the busy stretch, if any, at t: when the loop parks, or
+// when its owner lets go of it. Loop goroutine only.
+func (h *health) endBusy(t int64) {
+	if s := h.busySince.Load(); s >= 0 {
+		h.busy.Add(t - s)
+	}
+	h.busySince.Store(-1)
 }
 
 // postStamp returns the entry stamp of a Local().Post: 0, or for one post in
@@ -127,7 +143,7 @@ func (l *Loop) postStamp() uint64 {
 }
 
 func (l *Loop) postStampSlow() uint64 {
-	l.health.postTick = l.cfg.obs.lagEvery
+	l.health.postTick = l.cfg.health.lagEvery
 	if l.health.postTick == 0 {
 		l.health.postTick = math.MaxUint64
 		return 0
@@ -137,12 +153,12 @@ func (l *Loop) postStampSlow() uint64 {
 
 // stampPost is the inbox's stamp (queue.Inbox.SetStamp): it timestamps a
 // Post's message with 1 + the loop clock, for one inbox position in
-// lagEvery. Other messages (timers) carry their deadline in when and are
-// left alone, so that position goes unsampled. Runs on the posting
-// goroutine, before the message is published.
+// lagEvery. Other messages (timer operations) are left alone, so that
+// position goes unsampled. Runs on the posting goroutine, before the
+// message is published.
 func (l *Loop) stampPost(m *message) {
 	if m.op == opPost {
-		m.when = l.now() + 1
+		m.stamp = uint64(l.now()) + 1
 	}
 }
 
@@ -151,51 +167,11 @@ func (l *Loop) postLag(stamp uint64) {
 	l.health.postLag.record(l.now() - int64(stamp-1))
 }
 
-// block is the parker's block, with the time spent in it counted as idle.
-// Loop goroutine only; called by park.
-func (l *Loop) block(deadline int64, timed bool, done <-chan struct{}) bool {
-	h := &l.health
-	t := l.now()
-	if s := h.busySince.Load(); s >= 0 {
-		h.busy.Add(t - s)
-	}
-	h.busySince.Store(-1)
-	h.idleSince.Store(t)
-	woken := l.wait(deadline, timed, done) // the parker, with WithSpin's busy tail
-	t2 := l.now()
-	h.idle.Add(t2 - t)
-	h.idleSince.Store(-1)
-	h.busySince.Store(t2)
-	return woken
-}
-
-// acquired starts a busy stretch when a goroutine takes the loop. Owner.
-func (l *Loop) acquired() {
-	l.health.busySince.Store(l.now())
-	if c := l.clock; c != nil {
-		c.changed(l)
-	}
-}
-
-// released ends the busy stretch when the owner lets go of the loop, and
-// tells a FakeClock that this loop no longer needs to be waited for. Called
-// by the goroutine that owned the loop, after it let go.
-func (l *Loop) released() {
-	h := &l.health
-	if s := h.busySince.Load(); s >= 0 {
-		h.busy.Add(l.now() - s)
-	}
-	h.busySince.Store(-1)
-	if c := l.clock; c != nil {
-		c.changed(l)
-	}
-}
-
 // checkSlow reports fn, which began at start, to the slow-callback hook if
 // it ran for the threshold or longer. Loop goroutine only.
 func (l *Loop) checkSlow(fn func(), start int64) {
 	d := l.now() - start
-	if c := &l.cfg.obs; d >= c.slowThreshold {
+	if c := &l.cfg.health; d >= c.slowThreshold {
 		l.health.slow.Add(1)
 		c.slowHook(time.Duration(d), funcName(fn))
 	}
@@ -249,17 +225,11 @@ type Health struct {
 // while the loop is stuck in a long callback: it takes no lock and does not
 // wait for the loop. The histograms are copied bucket by bucket while the
 // loop may be recording, so counts may lag each other by the values being
-// recorded. O(buckets); it allocates the snapshot (about 15 KB): a scraper
-// that runs often can reuse one with HealthInto.
+// recorded. O(buckets); it allocates the snapshot (about 15 KB), which is
+// nothing beside a scrape's own cost.
 func (l *Loop) Health() *Health {
 	l.mustNew()
-	s := new(Health)
-	l.HealthInto(s)
-	return s
-}
-
-// HealthInto is Health writing into *dst: no allocation.
-func (l *Loop) HealthInto(dst *Health) {
+	dst := new(Health)
 	h := &l.health
 	dst.Stats = l.Stats()
 	now := l.now()
@@ -275,6 +245,7 @@ func (l *Loop) HealthInto(dst *Health) {
 	h.postLag.snapshot(&dst.PostLag)
 	h.batch.snapshot(&dst.Batch)
 	dst.SlowCallbacks = h.slow.Load()
+	return dst
 }
 
 // Utilization returns the share of time the loop was busy between the
