@@ -17,7 +17,7 @@ func (l *Loop) setControl(bits uint32) {
 	l.wakeIfParked()
 }
 
-// clearControl clears bits in control. Owner only (the bits it clears are
+// clearControl clears bits in control. Loop goroutine only (the bits it clears are
 // the loop's to acknowledge).
 func (l *Loop) clearControl(bits uint32) {
 	for {
@@ -115,12 +115,13 @@ func (l *Loop) Done() <-chan struct{} {
 
 // finish completes Close or Shutdown: it takes every message still in the
 // (closed) inbox, runs every accepted callback, cancels every pending timer,
-// and marks the loop finished, so that release closes done. Owner only.
+// and marks the loop finished, so that release closes done. Loop goroutine only.
 //
 // If a panic escapes it (the panic handler's own), the next owner's finish
 // takes up where it stopped: every step is safe to repeat, and finished is
 // set only at the end.
 func (l *Loop) finish() {
+	l.assertLoop("finish")
 	if l.finished {
 		return
 	}
@@ -154,7 +155,7 @@ func (l *Loop) finish() {
 // finishOwned is finish for Close, which took the loop: it lets go of the
 // loop on every exit path, as Run does, so that a panic escaping finish
 // leaves the loop to the next Close or Shutdown instead of wedging it.
-// Owner only.
+// Loop goroutine only.
 func (l *Loop) finishOwned() {
 	defer l.release()
 	l.finish()
@@ -163,7 +164,7 @@ func (l *Loop) finishOwned() {
 // runShutdown is the body of Shutdown once it has taken the loop: it runs
 // the loop until the shutdown completes (ErrClosed) or ctx ends, and lets
 // go of the loop, and of WithPrecise's locked thread, on every exit path.
-// Owner only.
+// Loop goroutine only.
 func (l *Loop) runShutdown(ctx context.Context) (err error) {
 	defer l.release()
 	defer l.bindThread(ctx)()
@@ -174,7 +175,7 @@ func (l *Loop) runShutdown(ctx context.Context) (err error) {
 	return err
 }
 
-// cancelAll cancels every timer in the store. Owner only.
+// cancelAll cancels every timer in the store. Loop goroutine only.
 func (l *Loop) cancelAll() {
 	for {
 		n := l.timers.PopDue(cache.None)
@@ -186,7 +187,7 @@ func (l *Loop) cancelAll() {
 }
 
 // cancel disarms a timer that Close or Shutdown found armed (its Stop then
-// reports false) and counts it. Owner only.
+// reports false) and counts it. Loop goroutine only.
 func (l *Loop) cancel(n *timerNode) {
 	if _, ok := n.Value.disarm(); ok {
 		l.counts.cancelled++
@@ -195,7 +196,7 @@ func (l *Loop) cancel(n *timerNode) {
 
 // stopPeriodic cancels every periodic timer, once, when Shutdown begins:
 // they would keep the loop alive forever. Stopped timers still in the store
-// go too. O(n log n) for n timers in the store. Owner only.
+// go too. O(n log n) for n timers in the store. Loop goroutine only.
 func (l *Loop) stopPeriodic() {
 	keep := make([]*timerNode, 0, l.timers.Len())
 	for {

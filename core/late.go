@@ -52,7 +52,7 @@ func (l *Loop) pushLate(m message) bool {
 	return true
 }
 
-// handleLate applies the queued late messages. Owner only.
+// handleLate applies the queued late messages. Loop goroutine only.
 func (l *Loop) handleLate() {
 	b := &l.late
 	if b.n.Load() == 0 {
@@ -69,7 +69,7 @@ func (l *Loop) handleLate() {
 }
 
 // closeLate closes the box if it is empty and reports whether it did.
-// Owner only, from finish.
+// Loop goroutine only, from finish.
 func (l *Loop) closeLate() bool {
 	b := &l.late
 	b.mu.Lock()

@@ -91,7 +91,7 @@ type Loop struct {
 	// goroutine.
 	stats statsAtomics
 
-	// --- owned by the loop goroutine (the goroutine holding running) ---
+	// --- owned by the loop goroutine: Loop goroutine only (see assertLoop) ---
 
 	inLoop   bool               // true while a goroutine owns the loop; read by Local to catch misuse
 	ready    readyQueue         // callbacks and zero-delay timers, in order (ready.go)
@@ -190,7 +190,7 @@ func (l *Loop) now() int64 {
 }
 
 // readClock reads the loop's clock on the loop goroutine and keeps the
-// reading in clockLo, a lower bound of every later reading. Owner only.
+// reading in clockLo, a lower bound of every later reading. Loop goroutine only.
 func (l *Loop) readClock() int64 {
 	now := l.now()
 	l.clockLo = now
@@ -221,6 +221,19 @@ func (l *Loop) nextSeq() uint64 {
 // rejected. Safe from any goroutine; one atomic load.
 func (l *Loop) closing() bool {
 	return l.control.Load()&(ctlClose|ctlShutdown) != 0
+}
+
+// assertLoop panics under WithDebug if the caller is not the loop
+// goroutine. "Loop goroutine only." on a function or a field, throughout
+// this package, means: only the goroutine that owns the loop (it won
+// running in acquire: the goroutine inside Run, or Close or Shutdown while
+// they finish the loop themselves) calls it or touches it. The central
+// entry points (iterate, park, finish) assert it; without WithDebug it is
+// one branch. Loop goroutine only.
+func (l *Loop) assertLoop(where string) {
+	if l.cfg.debug && l.runner.Load() != goid() {
+		panic("hotloop: internal error: " + where + " called off the loop goroutine")
+	}
 }
 
 // onLoop reports whether the caller is the goroutine that owns the loop.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -431,4 +432,19 @@ func TestDebugCatchesLocalFromOtherGoroutine(t *testing.T) {
 	// WithDebug checks the goroutine before any loop-owned field is read, so
 	// this misuse is caught without a data race.
 	l.Local().Post(func() {})
+}
+
+// TestAssertLoopUnderDebug checks that WithDebug catches a Loop-goroutine-
+// only function called from another goroutine, and that without it the
+// check costs nothing more than a branch (no panic).
+func TestAssertLoopUnderDebug(t *testing.T) {
+	l := New(WithDebug())
+	defer func() {
+		v := recover()
+		if s, _ := v.(string); !strings.HasPrefix(s, "hotloop: internal error: iterate called off the loop goroutine") {
+			t.Fatalf("recovered %v, want the assertLoop panic", v)
+		}
+	}()
+	New().assertLoop("iterate") // no WithDebug: no check
+	l.iterate()
 }

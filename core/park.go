@@ -83,6 +83,7 @@ type parker interface {
 // park blocks until a waker kicks, the published deadline passes, or done
 // is closed, following the park protocol above. Loop goroutine only.
 func (l *Loop) park(done <-chan struct{}) {
+	l.assertLoop("park")
 	if !l.inbox.Empty() {
 		return // the early look: posted since the drain, go round again
 	}

@@ -55,7 +55,7 @@ const longWait = 2_000_000 // ns
 // accessed only through its atomic methods (sequentially consistent) and
 // by the kernel's compare in futex_wait, which reads it at wordAddr.
 //
-//   - The loop (block and take; owner only) moves it idle -> waiting with a
+//   - The loop (block and take; loop goroutine only) moves it idle -> waiting with a
 //     CAS just before futex_wait(word, waiting), and idle -> chan with a CAS
 //     just before a runtime park on wake. When that wait ends it moves the
 //     word back to idle with a CAS from the same value; if the CAS fails the
@@ -118,11 +118,11 @@ func (p *futexParker) kick() {
 	}
 }
 
-// take waits for the token a waker owes. Owner only.
+// take waits for the token a waker owes. Loop goroutine only.
 func (p *futexParker) take() { p.block(0, false, nil) }
 
 // block waits for the token, the loop clock reaching deadline (if timed),
-// or done being closed. Owner only, called with parked=true (see park).
+// or done being closed. Loop goroutine only, called with parked=true (see park).
 func (p *futexParker) block(deadline int64, timed bool, done <-chan struct{}) bool {
 	for {
 		if p.word.Load() == futexToken {
@@ -163,7 +163,7 @@ func (p *futexParker) block(deadline int64, timed bool, done <-chan struct{}) bo
 
 // parkRuntime parks in the Go runtime for d nanoseconds (forever if not
 // timed), until a kick or done. It reports whether it consumed a token.
-// Owner only.
+// Loop goroutine only.
 func (p *futexParker) parkRuntime(d int64, timed bool, done <-chan struct{}) bool {
 	if !p.word.CompareAndSwap(futexIdle, futexChan) {
 		return false // a token arrived: block consumes it at the top

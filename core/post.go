@@ -33,16 +33,32 @@ func (l *Loop) Post(fn func()) error {
 // doRequest is one Do call waiting for its callback.
 type doRequest struct {
 	fn   func()
-	done chan struct{}
-	// state: 0 waiting, 1 taken by the loop, 2 abandoned by Do (ctx ended).
-	// CASed from 0 by exactly one of the loop and Do.
+	done chan struct{} // closed by the loop once fn has returned or panicked
+
+	// state is doWaiting until exactly one of the loop (take) and Do
+	// (abandon) moves it on with a compare-and-swap: that CAS decides
+	// whether fn runs.
 	state    atomic.Int32
-	panicked any // written by the loop before done is closed
+	panicked any // written by the loop before done is closed; read by Do after
 }
+
+// States of doRequest.state.
+const (
+	doWaiting   = iota // posted; neither side has decided
+	doTaken            // the loop took it: fn runs, and Do waits for done
+	doAbandoned        // Do gave up (ctx ended, or the loop finished): fn never runs
+)
+
+// take claims r for the loop; false if Do abandoned it first.
+func (r *doRequest) take() bool { return r.state.CompareAndSwap(doWaiting, doTaken) }
+
+// abandon claims r for Do; false if the loop took it first, and then fn
+// runs (or ran) and Do must wait for done.
+func (r *doRequest) abandon() bool { return r.state.CompareAndSwap(doWaiting, doAbandoned) }
 
 // run is the callback Do posts.
 func (r *doRequest) run() {
-	if !r.state.CompareAndSwap(0, 1) {
+	if !r.take() {
 		return // Do gave up; fn never runs
 	}
 	defer close(r.done)
@@ -86,12 +102,12 @@ func (l *Loop) Do(ctx context.Context, fn func()) error {
 	select {
 	case <-r.done:
 	case <-ctx.Done():
-		if r.state.CompareAndSwap(0, 2) {
+		if r.abandon() {
 			return ctx.Err()
 		}
 		<-r.done // the loop took it: wait for fn to finish
 	case <-l.done:
-		if r.state.CompareAndSwap(0, 2) {
+		if r.abandon() {
 			return ErrClosed // cannot happen for an accepted post; kept as a guard
 		}
 		<-r.done

@@ -105,7 +105,7 @@ func (l *Loop) isDone() bool {
 }
 
 // loop is the body of Run: iterate until a control bit or done says stop.
-// Owner only.
+// Loop goroutine only.
 func (l *Loop) loop(done <-chan struct{}, cause func() error) error {
 	for {
 		if c := l.control.Load(); c != 0 {
@@ -144,8 +144,9 @@ func (l *Loop) loop(done <-chan struct{}, cause func() error) error {
 }
 
 // iterate is one pass of the hot path: inbox, ready callbacks, due timers,
-// publish. Owner only.
+// publish. Loop goroutine only.
 func (l *Loop) iterate() {
+	l.assertLoop("iterate")
 	l.counts.iterations++
 	ran := l.counts.callbacks + l.counts.fired
 	l.drain(l.cfg.batch)
@@ -160,13 +161,13 @@ func (l *Loop) iterate() {
 }
 
 // drain moves up to max messages from the inbox into the ready queue and
-// the timer store. Owner only.
+// the timer store. Loop goroutine only.
 func (l *Loop) drain(max int) {
 	l.inbox.Drain(max, l.handleFn)
 }
 
 // handle applies one message. It must not panic (the inbox's Drain relies
-// on it) and it runs no user code. Owner only.
+// on it) and it runs no user code. Loop goroutine only.
 func (l *Loop) handle(m *message) {
 	switch m.op {
 	case opPost:
@@ -178,7 +179,7 @@ func (l *Loop) handle(m *message) {
 	}
 }
 
-// runReady runs up to max entries of the ready queue. Owner only.
+// runReady runs up to max entries of the ready queue. Loop goroutine only.
 func (l *Loop) runReady(max int) {
 	for max > 0 {
 		n, panicked := l.runSome(max)
@@ -193,7 +194,7 @@ func (l *Loop) runReady(max int) {
 // recover, rather than one per callback. It returns how many entries it
 // took, counting a panicking callback, and whether a callback panicked (then
 // it stopped after that callback, which the panic handler has seen, and
-// the caller goes on). Owner only.
+// the caller goes on). Loop goroutine only.
 func (l *Loop) runSome(max int) (n int, panicked bool) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -231,7 +232,7 @@ func (l *Loop) runSome(max int) (n int, panicked bool) {
 
 // fireDue handles up to max timers whose filed deadline has passed: it
 // fires those that are due and re-files those that a Reset pushed later.
-// Owner only.
+// Loop goroutine only.
 func (l *Loop) fireDue(max int) {
 	now := l.readClock()
 	for i := 0; i < max; i++ {
@@ -249,7 +250,7 @@ func (l *Loop) fireDue(max int) {
 // again at its deadline — even if that too has passed, so that due timers
 // still fire in deadline order; a due one fires. After its callback, a
 // one-shot timer is done and a periodic one is filed for its next tick
-// unless the callback, or another goroutine, stopped or reset it. Owner
+// unless the callback, or another goroutine, stopped or reset it. Loop goroutine
 // only.
 func (l *Loop) fire(n *timerNode, now int64) {
 	p := &n.Value
@@ -301,7 +302,7 @@ func (l *Loop) fire(n *timerNode, now int64) {
 // callTick calls a periodic timer's callback. If a panic escapes the panic
 // handler (the one panic the loop does not recover), the timer ends,
 // disarmed, rather than stay running with no tick to come — unless fn
-// stopped or reset it first. Owner only.
+// stopped or reset it first. Loop goroutine only.
 func (l *Loop) callTick(p *timer, claimed timerState) {
 	returned := false
 	defer func() {
@@ -314,7 +315,7 @@ func (l *Loop) callTick(p *timer, claimed timerState) {
 }
 
 // call runs fn, handing a panic to the panic handler. With
-// WithSlowCallback it also times fn (observe.go), panicking or not. Owner
+// WithSlowCallback it also times fn (observe.go), panicking or not. Loop goroutine
 // only.
 func (l *Loop) call(fn func()) {
 	start := int64(-1)
@@ -336,7 +337,7 @@ func (l *Loop) call(fn func()) {
 
 // checkSlowRecovered runs the WithSlowCallback check after fn, handing a
 // panic of the hook to the panic handler as if fn had panicked: one rule
-// for posts and timers. Owner only.
+// for posts and timers. Loop goroutine only.
 func (l *Loop) checkSlowRecovered(fn func(), start int64) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -349,7 +350,7 @@ func (l *Loop) checkSlowRecovered(fn func(), start int64) {
 
 // publish stores the earliest deadline into the expiry cache if it changed,
 // and, every statsEvery iterations, the counters (park and release publish
-// them too). Owner only.
+// them too). Loop goroutine only.
 func (l *Loop) publish() {
 	when, ok := l.timers.Next()
 	if !ok {
@@ -366,7 +367,7 @@ func (l *Loop) publish() {
 
 // drainAll empties the inbox completely, waiting out producers that have
 // reserved a slot but not yet filled it. Used when finishing, once the inbox
-// is closed and its tail can no longer move. Owner only.
+// is closed and its tail can no longer move. Loop goroutine only.
 func (l *Loop) drainAll() {
 	for !l.inbox.Empty() {
 		m, ok := l.inbox.Pop()

@@ -17,7 +17,7 @@ type Stats struct {
 	InboxLen        int    // messages waiting in the inbox (approximate)
 }
 
-// statsCounts are the loop's own counters. Owner only.
+// statsCounts are the loop's own counters. Loop goroutine only.
 type statsCounts struct {
 	callbacks, panics, fired, cancelled, iterations, parks, wakeups uint64
 }
@@ -38,7 +38,7 @@ const statsEvery = 64
 
 // publishStats copies the loop's counters to the atomics Stats reads. It
 // stores only what changed, so an idle iteration costs a few compares.
-// Owner only.
+// Loop goroutine only.
 func (l *Loop) publishStats() {
 	l.sincePub = 0
 	c, a := &l.counts, &l.stats

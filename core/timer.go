@@ -152,7 +152,7 @@ type timer struct {
 	missed MissedTick
 
 	// relSeq is the sequence number Local().Reset reserved for a relative
-	// deadline, used when fixRel files the timer (rule 6). Loop only.
+	// deadline, used when fixRel files the timer (rule 6). Loop goroutine only.
 	relSeq uint64
 }
 
@@ -203,7 +203,7 @@ func (p *timer) disarm() (old timerState, ok bool) {
 // the loop is closing and the timer is not armed. earliest is the earliest
 // the absolute deadline can be: the word stays filed, as with rearmed,
 // only if that is no earlier than the deadline it replaces (rule 3 then
-// still holds, whatever the clock reads when the callback returns). Loop
+// still holds, whatever the clock reads when the callback returns). Loop goroutine
 // only.
 func (p *timer) rearmRel(d, earliest int64) (old timerState, ok bool) {
 	for {
@@ -224,7 +224,7 @@ func (p *timer) rearmRel(d, earliest int64) (old timerState, ok bool) {
 
 // markFiled sets filed on s, the word the loop read before it put the timer
 // in the store at s's deadline. It fails if the word changed meanwhile: the
-// loop then looks again. Loop only (rule 3).
+// loop then looks again. Loop goroutine only (rule 3).
 func (p *timer) markFiled(s timerState) bool {
 	if debugTimers && (!s.armed() || s.filed() || s.running()) {
 		panic("hotloop: markFiled on " + s.String())
@@ -235,7 +235,7 @@ func (p *timer) markFiled(s timerState) bool {
 // claimFire takes a due, filed timer out of armed (one-shot) or into
 // running (periodic), so that a Stop made from now on reports false for a
 // one-shot; it fails if the word changed since the loop read s. It returns
-// the word it set, for rearmAfterRun. Loop only.
+// the word it set, for rearmAfterRun. Loop goroutine only.
 func (p *timer) claimFire(s timerState) (claimed timerState, ok bool) {
 	if debugTimers && (!s.armed() || !s.filed() || s.rel()) {
 		panic("hotloop: claimFire on " + s.String())
@@ -250,7 +250,7 @@ func (p *timer) claimFire(s timerState) (claimed timerState, ok bool) {
 // rearmAfterRun files a periodic timer for its next tick after its callback
 // ran, unless the callback or another goroutine stopped or reset it
 // meanwhile (then the word is no longer claimed, the running word that
-// claimFire set, and whoever changed it has taken care of the store). Loop
+// claimFire set, and whoever changed it has taken care of the store). Loop goroutine
 // only (rule 5).
 func (p *timer) rearmAfterRun(claimed timerState, next int64) bool {
 	return p.cas(claimed, armedAt(next, filedBit))
@@ -258,7 +258,7 @@ func (p *timer) rearmAfterRun(claimed timerState, next int64) bool {
 
 // resolveRel replaces s, a relative word (rule 6), with an absolute one,
 // armed and filed for when; it fails if the word changed since the loop
-// read s. Loop only (fixRel).
+// read s. Loop goroutine only (fixRel).
 func (p *timer) resolveRel(s timerState, when int64) bool {
 	if debugTimers && !s.rel() {
 		panic("hotloop: resolveRel on " + s.String())
@@ -268,7 +268,7 @@ func (p *timer) resolveRel(s timerState, when int64) bool {
 
 // endAfterRun disarms a periodic timer after its callback ran when no next
 // tick can be expressed (rearmAfterRun's case at maxWhen), unless the word
-// is no longer claimed. Loop only.
+// is no longer claimed. Loop goroutine only.
 func (p *timer) endAfterRun(claimed timerState) bool {
 	return p.cas(claimed, claimed.disarmed())
 }
@@ -495,7 +495,7 @@ func (l *Loop) send(o op, n *timerNode) bool {
 // is still stopped. If n has been armed again since, the arming sent its own
 // message (rule 4: re-arming a stopped timer always does, as does Local's),
 // and n is filed by that one, in its place among the timers scheduled in
-// between, not by this older message. Loop only.
+// between, not by this older message. Loop goroutine only.
 func (l *Loop) dropStopped(n *timerNode) {
 	if !n.Value.load().armed() {
 		l.timers.Remove(n)
@@ -506,7 +506,7 @@ func (l *Loop) dropStopped(n *timerNode) {
 // timer that is not filed, at its deadline, and removes one that is not
 // armed. It applies an opTimer message (rule 4): it loops until its
 // markFiled succeeds, so a Stop or Reset that races with it is seen.
-// Loop only. O(log n) with the heap, O(1) with the wheel.
+// Loop goroutine only. O(log n) with the heap, O(1) with the wheel.
 func (l *Loop) settle(n *timerNode) {
 	p := &n.Value
 	for {
@@ -536,7 +536,7 @@ func (l *Loop) settle(n *timerNode) {
 
 // fixRel makes absolute the deadlines that Local().Reset set relative to
 // the end of the callback that just returned (rule 6 in timer.go), with
-// one clock read, filing the timers that need it. Loop only; called after
+// one clock read, filing the timers that need it. Loop goroutine only; called after
 // every callback that left l.rel non-empty (afterCallback).
 func (l *Loop) fixRel() {
 	now := l.readClock()
