@@ -39,70 +39,27 @@
 // Package expvarloop publishes Health through expvar; ExampleLoop_Health
 // writes it in Prometheus' text format with no dependency.
 //
-// # Design
+// # How it runs
 //
-// Work reaches the loop in two ways. Other goroutines push messages (a
-// callback, a new timer, a Stop or Reset) into a lock-free multi-producer
-// inbox (package queue). The loop goroutine itself appends callbacks to
-// plain ring buffers, its ready queue, and inserts timers straight into its
-// timer store (package wheel), which no other goroutine touches and which
-// therefore needs no lock.
+// Other goroutines reach the loop through a lock-free inbox: Post and
+// AfterFunc take no lock (unless the inbox is full), and Timer.Stop and
+// Timer.Reset are a compare-and-swap on the timer, plus a message only when
+// the loop must act. Callbacks on the loop goroutine use [Loop.Local], with
+// no atomic read-modify-write at all. Each iteration takes a bounded batch
+// of messages, runs a bounded batch of ready callbacks and fires a bounded
+// batch of due timers ([WithBatch]), so a flood of posts cannot starve
+// timers nor a storm of timers starve callbacks. With nothing to do the loop
+// parks until exactly the next deadline, or with no timers until woken: an
+// idle loop makes no wake-ups. A post wakes a parked loop; a timer wakes it
+// only if it is due before what the loop is already waiting for.
 //
-// Each iteration of the loop:
-//
-//  1. drains a bounded batch of the inbox into the ready queue and the timer
-//     store;
-//  2. runs a bounded batch of ready callbacks;
-//  3. fires the timers that are due (at most a batch of them);
-//  4. publishes the earliest deadline to the expiry cache (package cache)
-//     if it changed;
-//  5. if nothing is ready, parks until that deadline, or until woken if there
-//     are no timers.
-//
-// Because batches are bounded, a flood of posts cannot starve timers and a
-// storm of due timers cannot starve callbacks.
-//
-// # Park and wake protocol
-//
-// Fields: parked (an atomic flag), the inbox's tail (atomic, advanced by
-// producers) and the expiry cache (atomic, written by the loop).
-//
-// The loop parks like this: it publishes the expiry cache, stores
-// parked=true, then asks the inbox whether anything was pushed; if so it
-// stores parked=false and goes round again; otherwise it blocks on its wake
-// channel and on a timer set to the published deadline. (Before the store
-// it takes an early look at the inbox and goes round at once if something
-// is there, and it reads the clock only when a timer is pending: both only
-// save work, the check after the store is the one that counts.)
-//
-// A producer pushes its message (an atomic read-modify-write on the inbox's
-// tail), then loads parked; if it is set and the producer must wake the
-// loop, it swaps parked from true to false and, having won that swap, sends
-// one token on the wake channel (buffered, capacity 1).
-//
-// All of these atomics are sequentially consistent, so in their single total
-// order either the loop's "inbox empty?" check comes after the producer's
-// push (the loop sees the message and does not block) or the producer's load
-// of parked comes after the loop's store (the producer sees parked=true and
-// wakes it). No wake-up is lost. Exactly one party wins the swap of parked
-// back to false: if a deadline ends the park first, the loop wins and no
-// token is sent; if a producer wins, the loop, woken by its deadline, waits
-// for that producer's token so that none is left over to cause a spurious
-// wake-up later.
-//
-// A producer that schedules a timer wakes the loop only if its deadline is
-// earlier than the published one (cache.Expiry.Before): the loop is parked
-// no later than the published deadline, and when it wakes it drains the
-// inbox and so finds the new timer. A stale published deadline errs early
-// (an extra wake-up) or is re-published before the loop re-checks the inbox
-// (no wake-up needed).
-//
-// The blocking itself is behind a parker: by default a channel and a
-// runtime timer; with [WithPrecise] on Linux a futex on a locked thread with
-// 1 ns timer slack (its own protocol is stated in park_futex_linux.go).
-// [WithSpin] and [WithSlack] only move the moment the loop stops waiting
-// later; a timer fires only once the loop's clock has reached its deadline,
-// so no mode fires early (docs/PRECISION.md).
+// By default the loop parks on the Go runtime's timers, which wake up to
+// about a millisecond late on Linux; [WithPrecise] parks in
+// the kernel with nanosecond timeouts instead, [WithSpin] busy-waits the
+// last stretch, and [WithSlack] lets nearby deadlines share a wake-up. No
+// mode fires a timer early: a timer fires only once the loop's clock has
+// reached its deadline. The internals (the park protocol, the timer state
+// word, the stores) are described in docs/DESIGN.md and in the code.
 //
 // # Timers
 //
@@ -115,6 +72,5 @@
 // holds its deadline; a Reset that moves the deadline later needs nothing
 // more (no message, no wake-up), because the loop re-files the timer when
 // its old deadline comes, so pushing back an idle timeout costs about one
-// clock read. The protocol, and why it is linearizable, is stated in
-// timer.go.
+// clock read.
 package core

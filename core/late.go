@@ -14,10 +14,9 @@ import (
 // still holds them. Their messages come here instead, and the loop applies
 // them at the top of each Shutdown iteration and in finish.
 //
-// Protocol: producers (Timer.Stop, Timer.Reset) append under mu, store n,
-// then call wakeIfParked; the loop loads n before it parks (after storing
-// parked=true), so, as for the inbox, either it sees the message or the
-// producer sees parked=true and wakes it. finish closes the box (under mu)
+// Producers (Timer.Stop, Timer.Reset) append under mu, store n, then call
+// wakeIfParked; the park protocol (park.go) covers n as it covers the
+// inbox, so no late message is left behind a parked loop. finish closes the box (under mu)
 // once it has taken the last message and cancelled every pending timer;
 // after that pushLate reports false and the caller deals with its own timer.
 type lateBox struct {

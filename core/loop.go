@@ -44,12 +44,12 @@ type Loop struct {
 
 	// parked is true while the loop is parked or about to park. Set true by
 	// the loop; set false by the loop when it resumes, or by the one waker
-	// that wins the swap and so owes the loop a token on wake. See the park
-	// protocol in the package doc.
+	// that wins the swap and so owes the loop a token on wake. The park
+	// protocol (park.go) says how it orders with the inbox.
 	parked atomic.Bool
 
 	// parker blocks the loop and carries the one token from the waker that
-	// won parked to the parked loop. Set by New; immutable.
+	// won parked to the parked loop (park.go). Set by New; immutable.
 	parker parker
 
 	// control holds the ctl* request bits. Set by Stop, Shutdown and Close

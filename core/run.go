@@ -315,7 +315,7 @@ func (l *Loop) callTick(p *timer, claimed timerState) {
 }
 
 // call runs fn, handing a panic to the panic handler. With
-// WithSlowCallback it also times fn (observe.go), panicking or not. Loop goroutine
+// WithSlowCallback it also times fn (health.go), panicking or not. Loop goroutine
 // only.
 func (l *Loop) call(fn func()) {
 	start := int64(-1)

@@ -57,7 +57,7 @@ func (l *Loop) publishStats() {
 	if p := int64(l.timers.Len()); a.pending.Load() != p {
 		a.pending.Store(p)
 	}
-	l.health.flush() // the histograms' sums and maxima (observe.go)
+	l.health.flush() // the histograms' sums and maxima (health.go)
 }
 
 // Stats returns the loop's counters as the loop last published them: before
