@@ -74,13 +74,13 @@ type health struct {
 	postLag  histogram // how long sampled posts waited: run time - post time
 	batch    histogram // callbacks and timers run per iteration that ran any
 
-	postTick uint64 // Local().Post countdown to the next sampled post; loop only
+	postTick uint64 // Local().Post countdown to the next sampled post; Loop goroutine only
 
 	// Busy and idle time. busy and idle are the totals of finished
 	// stretches; busySince (idleSince) is the loop clock when the current
 	// busy (parked) stretch began, or -1 if there is none. Written by the
 	// loop goroutine when it takes or releases the loop and around each
-	// block; read by Health.
+	// park (idleFrom, busyFrom, endBusy); read by Health from any goroutine.
 	busy, idle           atomic.Int64
 	busySince, idleSince atomic.Int64
 
