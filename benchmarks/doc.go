@@ -6,13 +6,14 @@
 //
 // # Locked versus cached
 //
-// The PyLoop design note hotloop starts from (../shared/seed/, phase 3.1.2)
-// asked "when is the next timer due?" on every iteration of its loop by
-// locking the timer store, a BTreeMap behind a mutex, and reading its first
-// key: 80-170 ns per iteration by its own estimate. Its refinements 3.1.2.1
-// and 3.1.2.2 proposed an atomic expiry cache and an atomic has-timers flag
-// instead. hotloop is built on both (package cache). Three suites put the two
-// side by side in one process, so that a noisy machine affects both alike:
+// The PyLoop design note hotloop starts from (the seed design) asked "when
+// is the next timer due?" on every iteration of its loop by locking the
+// timer store, a BTreeMap behind a mutex, and reading its first key: 80-170
+// ns per iteration by its own estimate. Its later refinements proposed
+// instead an atomic cache of the earliest expiry, which the loop publishes
+// and every reader loads without a lock, and an atomic has-timers flag.
+// hotloop is built on both (package cache). Three suites put the two side
+// by side in one process, so that a noisy machine affects both alike:
 //
 //   - BenchmarkNextExpiry/impl=locked/timers=N and
 //     BenchmarkNextExpiry/impl=cached/timers=N, N in {0, 1, 100, 10000,

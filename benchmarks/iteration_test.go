@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/hotloop/hotloop/cache"
+	"github.com/hotloop/hotloop/internal/seedtree"
 	"github.com/hotloop/hotloop/queue"
 )
 
@@ -56,7 +57,7 @@ func (s *seedLoop) pass(now int64) int64 {
 	t.mu.Lock()
 	for {
 		node := t.tree.Left()
-		if node == nil || node.Key.(seedKey).when > now {
+		if node == nil || node.Key.(seedtree.Key).When > now {
 			break
 		}
 		s.expired = append(s.expired, node.Value.(func()))
@@ -78,7 +79,7 @@ func (s *seedLoop) pass(now int64) int64 {
 	sleep := seedMaxSleep
 	t.mu.Lock()
 	if node := t.tree.Left(); node != nil {
-		sleep = min(sleep, node.Key.(seedKey).when-now)
+		sleep = min(sleep, node.Key.(seedtree.Key).When-now)
 	}
 	t.mu.Unlock()
 	return sleep

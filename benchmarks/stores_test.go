@@ -8,6 +8,7 @@ import (
 	"github.com/emirpasic/gods/trees/redblacktree"
 
 	"github.com/hotloop/hotloop/cache"
+	"github.com/hotloop/hotloop/internal/seedtree"
 	"github.com/hotloop/hotloop/wheel"
 )
 
@@ -37,47 +38,25 @@ func deadlines(n int) []int64 {
 	return ws
 }
 
-// seedKey is the seed's timer key, (expiry, sequence), as SeedTimer in
-// benchmarks/compare/internal/impl/seed.go.
-type seedKey struct {
-	when int64
-	seq  uint64
-}
-
-// compareSeedKeys is the gods comparator for seedKey: expiry, then sequence.
-func compareSeedKeys(a, b any) int {
-	x, y := a.(seedKey), b.(seedKey)
-	switch {
-	case x.when < y.when:
-		return -1
-	case x.when > y.when:
-		return 1
-	case x.seq < y.seq:
-		return -1
-	case x.seq > y.seq:
-		return 1
-	}
-	return 0
-}
-
 // seedMaxSleep is the seed's 1 ms cap on a sleep.
 const seedMaxSleep = int64(time.Millisecond)
 
 // lockedStore is the seed's timer store: a gods red-black tree keyed by
-// seedKey, behind a sync.Mutex that every reader and writer takes.
+// seedtree.Key (expiry, sequence), behind a sync.Mutex that every reader
+// and writer takes.
 type lockedStore struct {
 	mu   sync.Mutex
-	tree *redblacktree.Tree // seedKey -> func()
+	tree *redblacktree.Tree // seedtree.Key -> func()
 	seq  uint64             // last sequence number given; guarded by mu
 }
 
 // newLockedStore returns a lockedStore holding n timers. O(n log n), and two
 // allocations per timer (the tree node and the boxed key).
 func newLockedStore(n int) *lockedStore {
-	s := &lockedStore{tree: redblacktree.NewWith(compareSeedKeys)}
+	s := &lockedStore{tree: seedtree.New()}
 	for _, w := range deadlines(n) {
 		s.seq++
-		s.tree.Put(seedKey{when: w, seq: s.seq}, noop)
+		s.tree.Put(seedtree.Key{When: w, Seq: s.seq}, noop)
 	}
 	return s
 }
@@ -93,7 +72,7 @@ func (s *lockedStore) sleepFor(now int64) (d int64, ok bool) {
 		s.mu.Unlock()
 		return 0, false
 	}
-	when := node.Key.(seedKey).when
+	when := node.Key.(seedtree.Key).When
 	s.mu.Unlock()
 	if when <= now {
 		return 0, true
@@ -107,7 +86,7 @@ func (s *lockedStore) sleepFor(now int64) (d int64, ok bool) {
 func (s *lockedStore) churn(when int64) {
 	s.mu.Lock()
 	s.seq++
-	k := seedKey{when: when, seq: s.seq}
+	k := seedtree.Key{When: when, Seq: s.seq}
 	s.tree.Put(k, noop)
 	s.mu.Unlock()
 	s.mu.Lock()
@@ -120,7 +99,7 @@ func (s *lockedStore) first() (int64, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if node := s.tree.Left(); node != nil {
-		return node.Key.(seedKey).when, true
+		return node.Key.(seedtree.Key).When, true
 	}
 	return 0, false
 }

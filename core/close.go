@@ -213,6 +213,6 @@ func (l *Loop) stopPeriodic() {
 		}
 	}
 	for _, n := range keep {
-		l.timers.Update(n, n.When, n.Seq)
+		l.timers.Update(n, n.When(), n.Seq())
 	}
 }

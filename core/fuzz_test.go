@@ -316,7 +316,7 @@ func concurrent(t *testing.T, l *Loop, m *loopModel, k int, tm *Timer, stop bool
 	// rode the first one's message. Read on the loop goroutine: its store.
 	var filedAt time.Duration
 	var inStore bool
-	if err := l.Do(context.Background(), func() { filedAt, inStore = time.Duration(tm.n.When), tm.n.InStore() }); err != nil {
+	if err := l.Do(context.Background(), func() { filedAt, inStore = time.Duration(tm.n.When()), tm.n.InStore() }); err != nil {
 		t.Fatal(err)
 	}
 	var tried []string

@@ -8,7 +8,6 @@ import (
 
 	"github.com/hotloop/hotloop/cache"
 	"github.com/hotloop/hotloop/queue"
-	"github.com/hotloop/hotloop/wheel"
 )
 
 // Bits of Loop.control: requests from other goroutines that the loop reads
@@ -93,17 +92,17 @@ type Loop struct {
 
 	// --- owned by the loop goroutine: Loop goroutine only (see assertLoop) ---
 
-	inLoop   bool               // true while a goroutine owns the loop; read by Local to catch misuse
-	ready    readyQueue         // callbacks and zero-delay timers, in order (ready.go)
-	timers   wheel.Store[timer] // pending timers, ordered by (When, Seq)
-	seq      uint64             // last Seq handed out; Seq 0 means "not scheduled"
-	rel      []*timerNode       // timers whose deadline Local().Reset set relative to the running callback's end (timer.go, rule 6)
-	clockLo  int64              // a loop clock reading taken no later than now: a lower bound for Local().Reset (readClock)
-	pubWhen  int64              // the deadline last published to expiry
-	counts   statsCounts        // the loop's own counters, published to stats
-	sincePub int                // iterations since the counters were last published
-	health   health             // lag histograms, busy and idle time (health.go)
-	local    Local              // the view returned by Local
+	inLoop   bool         // true while a goroutine owns the loop; read by Local to catch misuse
+	ready    readyQueue   // callbacks and zero-delay timers, in order (ready.go)
+	timers   timerStore   // pending timers, ordered by (When, Seq) (store.go)
+	seq      uint64       // last Seq handed out; Seq 0 means "not scheduled"
+	rel      []*timerNode // timers whose deadline Local().Reset set relative to the running callback's end (timer.go, rule 6)
+	clockLo  int64        // a loop clock reading taken no later than now: a lower bound for Local().Reset (readClock)
+	pubWhen  int64        // the deadline last published to expiry
+	counts   statsCounts  // the loop's own counters, published to stats
+	sincePub int          // iterations since the counters were last published
+	health   health       // lag histograms, busy and idle time (health.go)
+	local    Local        // the view returned by Local
 
 	shutdownSeen bool // Shutdown's periodic timers have been stopped
 	finished     bool // finish has run; release closes done

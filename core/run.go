@@ -262,7 +262,7 @@ func (l *Loop) fire(n *timerNode, now int64) {
 			return // stopped: out of the store now, as its Stop asked
 		case !s.filed():
 			return // moved earlier or re-armed: its message files it (rule 4)
-		case s.when() > n.When:
+		case s.when() > n.When():
 			l.timers.Update(n, s.when(), l.nextSeq()) // pushed later: the lazy half of Reset
 			return
 		}

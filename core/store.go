@@ -46,8 +46,31 @@ func WithTimerStore(s TimerStore) Option {
 	return func(c *config) { c.store = s }
 }
 
+// timerStore is what the loop calls on its timer store: an ordered set of
+// timer nodes keyed by (When, Seq), owned by the loop goroutine. Both of
+// package wheel's stores have these methods; see their docs for the costs.
+type timerStore interface {
+	// Len returns the number of timers held.
+	Len() int
+	// Remove removes n if the store holds it and reports whether it did.
+	Remove(n *timerNode) bool
+	// Update sets n's key to (when, seq), adding n if it is in no store.
+	Update(n *timerNode, when int64, seq uint64)
+	// Next returns the earliest deadline held; ok is false when empty.
+	Next() (when int64, ok bool)
+	// PopDue removes and returns the earliest timer if its deadline is
+	// <= now, and returns nil otherwise.
+	PopDue(now int64) *timerNode
+}
+
+// Compile-time checks that both stores are timerStores.
+var (
+	_ timerStore = (*wheel.Heap[timer])(nil)
+	_ timerStore = (*wheel.Wheel[timer])(nil)
+)
+
 // newTimers returns an empty store of the kind s.
-func (s TimerStore) newTimers() wheel.Store[timer] {
+func (s TimerStore) newTimers() timerStore {
 	if s == StoreWheel {
 		return new(wheel.Wheel[timer])
 	}

@@ -14,7 +14,7 @@ import (
 // A Timer lives at a fixed address for as long as anyone holds it: the loop
 // never recycles it, so a *Timer stays valid for the life of the program
 // and Reset can re-arm it at any time, as with time.Timer. The loop keeps a
-// timer in its store (wheel.Store) keyed by its filed deadline; the timer's
+// timer in its store (timerStore) keyed by its filed deadline; the timer's
 // own state word says what the timer is to do. The two may differ: that is
 // what makes Reset cheap.
 //

@@ -15,19 +15,18 @@ func TestHeapZeroAllocs(t *testing.T) {
 	var seq uint64
 	for i := range es {
 		seq++
-		es[i] = Entry[int]{When: rng.Int64N(1e9), Seq: seq, Value: i}
-		h.Add(&es[i])
+		es[i].Value = i
+		h.Update(&es[i], rng.Int64N(1e9), seq)
 	}
 	var extra Entry[int]
-	h.Add(&extra) // grow the backing slice to n+1 once
+	h.Update(&extra, 0, 0) // grow the backing slice to n+1 once
 	h.Remove(&extra)
 
 	i := 0
 	expectNoAllocs(t, h.verify, []allocCase{
-		{"Add+Remove", func() {
+		{"Update(new)+Remove", func() {
 			seq++
-			extra.When, extra.Seq = rng.Int64N(1e9), seq
-			h.Add(&extra)
+			h.Update(&extra, rng.Int64N(1e9), seq)
 			h.Remove(&extra)
 		}},
 		{"Update", func() {
@@ -35,12 +34,11 @@ func TestHeapZeroAllocs(t *testing.T) {
 			i = (i + 7919) % n
 			h.Update(&es[i], rng.Int64N(1e9), seq)
 		}},
-		{"PopDue+Add", func() {
+		{"PopDue+Update", func() {
 			when, _ := h.Next()
 			e := h.PopDue(when)
 			seq++
-			e.When, e.Seq = when+rng.Int64N(1e9), seq
-			h.Add(e)
+			h.Update(e, when+rng.Int64N(1e9), seq)
 		}},
 	})
 }

@@ -1,37 +1,55 @@
 package wheel
 
-// inReference is the value of Entry.index while a Reference holds the entry.
-// Heap positions are stored as position+1 and are therefore always positive,
-// so the value can never be mistaken for a heap position.
-const inReference = -1
+// The index rule. Entry.index is the one field through which a store finds
+// an entry it holds without a lookup, and every store follows the same two
+// rules for it:
+//
+//  1. 0 means that the entry is in no store. The zero Entry is in no store,
+//     and a store sets index back to 0 whenever it lets go of an entry.
+//  2. Any other value is the private encoding of the store that holds the
+//     entry, and means nothing to any other store. A store decodes the
+//     index as its own and trusts the result only after checking that the
+//     place it names really holds this entry (a pointer comparison);
+//     otherwise the entry is not its own, whatever the value.
+//
+// So an entry held by another store, of the same kind or another, is never
+// mistaken for one of a store's own, and no store knows, reserves or checks
+// any other store's encoding. The encodings in use: a Heap stores
+// position+1; a Wheel stores position+1 for an entry in its near heap and
+// math.MinInt+c for one filed in cell c of its slot arena.
 
-// Entry is one timer held by a Store. Entries are ordered by (When, Seq):
-// earlier When first, equal When in Seq order.
+// Entry is one timer held by a store ([Heap] or [Wheel]). Entries are
+// ordered by their key (When, Seq): earlier When first, equal When in Seq
+// order.
 //
 // An Entry is an intrusive handle: a store keeps the *Entry it was given, so
 // the owner must keep the Entry at a fixed address (allocate it, or embed it
 // in a longer-lived struct) and must not copy it while it is in a store. The
-// zero Entry is in no store.
+// zero Entry is in no store and has the key (0, 0). The key is set only by a
+// store's Update, and is read with When and Seq.
 type Entry[T any] struct {
-	// When is the deadline in monotonic nanoseconds. It is written by the
-	// store's owner only while the entry is in no store, or through
-	// Store.Update.
-	When int64
-	// Seq is the scheduling sequence number that breaks ties between equal
-	// deadlines. The same writing rule as for When applies.
-	Seq uint64
+	// when is the deadline (in the owner's unit; core uses monotonic
+	// nanoseconds), set only by Update.
+	when int64
+	// seq is the scheduling sequence number that breaks ties between equal
+	// deadlines, set only by Update.
+	seq uint64
+
 	// Value is the owner's payload; stores never read or write it.
 	Value T
 
-	// index records which store holds the entry: 0 when it is in no store
-	// (so that the zero Entry is not pending), position+1 while a Heap (or a
-	// Wheel's near heap) holds it, inReference while a Reference holds it,
-	// and math.MinInt+c while a Wheel files it in cell c of its slot arena
-	// (see Wheel). The three encodings never overlap, and each store checks
-	// that the position it decodes really holds the entry, so an entry held
-	// by another store is never mistaken for one of its own.
+	// index is the holding store's handle on the entry, or 0: see the
+	// index rule above.
 	index int
 }
+
+// When returns e's deadline, as last set by a store's Update (0 for the
+// zero Entry). It is O(1).
+func (e *Entry[T]) When() int64 { return e.when }
+
+// Seq returns e's sequence number, as last set by a store's Update (0 for
+// the zero Entry). It is O(1).
+func (e *Entry[T]) Seq() uint64 { return e.seq }
 
 // InStore reports whether e is currently held by a store. It is O(1).
 func (e *Entry[T]) InStore() bool { return e.index != 0 }

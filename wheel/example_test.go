@@ -6,6 +6,49 @@ import (
 	"github.com/hotloop/hotloop/wheel"
 )
 
+// A store used on its own, as a program's timer list: schedule with Update,
+// reschedule with Update again, cancel with Remove, ask Next how long to
+// sleep, and take what is due with PopDue until it returns nil. Deadlines
+// here are plain numbers on the program's own clock; the sequence number
+// orders equal deadlines, so each schedule takes the next one.
+func Example() {
+	var timers wheel.Heap[string] // or wheel.Wheel[string]: the same calls
+	var seq uint64
+	schedule := func(e *wheel.Entry[string], when int64) {
+		seq++
+		timers.Update(e, when, seq) // adds e if it is in no store, else moves it
+	}
+
+	// Entries stay at a fixed address while in the store.
+	retry := &wheel.Entry[string]{Value: "retry"}
+	flush := &wheel.Entry[string]{Value: "flush"}
+	ping := &wheel.Entry[string]{Value: "ping"}
+	idle := &wheel.Entry[string]{Value: "idle timeout"}
+	schedule(retry, 20)
+	schedule(flush, 30)
+	schedule(ping, 10)
+	schedule(idle, 50)
+
+	schedule(retry, 40) // move retry later
+	fmt.Println("cancel flush:", timers.Remove(flush))
+	fmt.Println("flush in a store:", flush.InStore()) // free to schedule again
+	fmt.Println("cancel flush again:", timers.Remove(flush))
+
+	for timers.Len() > 0 {
+		now, _ := timers.Next() // sleep until the earliest deadline, then
+		for e := timers.PopDue(now); e != nil; e = timers.PopDue(now) {
+			fmt.Printf("t=%d fire %s (due %d)\n", now, e.Value, e.When())
+		}
+	}
+	// Output:
+	// cancel flush: true
+	// flush in a store: false
+	// cancel flush again: false
+	// t=10 fire ping (due 10)
+	// t=40 fire retry (due 40)
+	// t=50 fire idle timeout (due 50)
+}
+
 // A loop keeps its timers in a Heap and, each time round, fires every timer
 // whose deadline has passed.
 func ExampleHeap() {
@@ -28,7 +71,7 @@ func ExampleHeap() {
 	}
 	for now := int64(0); now <= 30; now += 10 {
 		for e := timers.PopDue(now); e != nil; e = timers.PopDue(now) {
-			fmt.Printf("t=%d fire %s (due %d)\n", now, e.Value, e.When)
+			fmt.Printf("t=%d fire %s (due %d)\n", now, e.Value, e.When())
 		}
 	}
 	fmt.Println("pending:", timers.Len())
@@ -43,35 +86,21 @@ func ExampleHeap() {
 // Rescheduling and cancelling a pending timer are in-place operations.
 func ExampleHeap_Update() {
 	var timers wheel.Heap[string]
-	a := &wheel.Entry[string]{When: 100, Seq: 1, Value: "a"}
-	b := &wheel.Entry[string]{When: 200, Seq: 2, Value: "b"}
-	timers.Add(a)
-	timers.Add(b)
+	a := &wheel.Entry[string]{Value: "a"}
+	b := &wheel.Entry[string]{Value: "b"}
+	timers.Update(a, 100, 1)
+	timers.Update(b, 200, 2)
 
 	timers.Update(b, 50, 3) // b now fires first
-	fmt.Println("first:", timers.Peek().Value)
+	when, _ := timers.Next()
+	fmt.Println("next:", when, "b:", b.When(), b.Seq())
 
 	fmt.Println("cancel a:", timers.Remove(a), a.InStore())
 	fmt.Println("cancel a again:", timers.Remove(a))
 	fmt.Println("pending:", timers.Len())
 	// Output:
-	// first: b
+	// next: 50 b: 50 3
 	// cancel a: true false
 	// cancel a again: false
 	// pending: 1
-}
-
-// The Reference store gives the same results as Heap; tests use it as the
-// model.
-func ExampleReference() {
-	r := wheel.NewReference[int]()
-	for i, when := range []int64{30, 10, 20} {
-		r.Add(&wheel.Entry[int]{When: when, Seq: uint64(i), Value: i})
-	}
-	for e := r.PopDue(25); e != nil; e = r.PopDue(25) {
-		fmt.Println(e.Value, e.When)
-	}
-	// Output:
-	// 1 10
-	// 2 20
 }

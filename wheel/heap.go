@@ -5,9 +5,16 @@ import (
 	"fmt"
 )
 
-// debug makes every mutating method of Heap and Reference check the store's
+// debug makes every mutating method of Heap and Wheel check the store's
 // invariants after it runs, panicking on the first violation. It costs O(n)
 // per operation; tests call the checks directly instead.
+//
+// Each store has an unexported verify method that checks its invariants
+// and returns the first violation: for the heap, heap order, recorded
+// positions and cached keys; for the wheel, every timer filed at the level
+// and slot its key and the position call for, arena cells, blocks,
+// bitmaps, counts and cached minimums, and the near heap. Tests call it
+// after every operation.
 const debug = false
 
 // arity is the heap's branching factor: the children of slot i are slots
@@ -24,13 +31,22 @@ type slot[T any] struct {
 	e    *Entry[T]
 }
 
-// Heap is a 4-ary min-heap of entries ordered by (When, Seq) that tracks each
-// entry's position, so that Remove and Update work in place in O(log n).
+// Heap is a timer store: a 4-ary min-heap of entries ordered by (When,
+// Seq), the layout Go's runtime uses for its timers (src/runtime/time.go).
+// A 4-ary heap is half as deep as a binary heap, so sifting up (scheduling,
+// or moving a timer earlier) touches half as many levels, and the four
+// children compared when sifting down sit next to each other in memory. As
+// in the runtime, each heap slot caches the entry's key next to the entry
+// pointer, so comparisons never dereference an Entry. Unlike the runtime,
+// which deletes lazily, each Entry records its own position, so Remove and
+// Update are O(log n) removals and fixes in place, with no tombstones left
+// behind.
 //
 // The zero Heap is empty and ready to use. A Heap must not be copied after
-// first use. The backing slice is reused and never shrunk: a Heap keeps the
-// capacity for the most entries it has held at once, and in steady state no
-// method allocates. Drop the Heap to release that memory.
+// first use and is not safe for concurrent use. The backing slice is reused
+// and never shrunk: a Heap keeps the capacity for the most entries it has
+// held at once, and in steady state no method allocates. Drop the Heap to
+// release that memory.
 //
 // Entries with equal (When, Seq) come out in an unspecified order; owners
 // give every schedule a distinct Seq.
@@ -41,28 +57,17 @@ type Heap[T any] struct {
 // Len returns the number of entries in h. It is O(1).
 func (h *Heap[T]) Len() int { return len(h.s) }
 
-// Add inserts e into h. It panics if e is already in a store. It is
-// O(log n), amortised over the growth of the backing slice.
-func (h *Heap[T]) Add(e *Entry[T]) {
-	if e.index != 0 {
-		panic("wheel: Heap.Add: entry is already in a store")
-	}
-	h.push(e)
-	if debug {
-		h.mustVerify()
-	}
-}
-
 // push appends e and sifts it up; e is known to be in no store.
 func (h *Heap[T]) push(e *Entry[T]) {
 	i := len(h.s)
-	h.s = append(h.s, slot[T]{when: e.When, seq: e.Seq, e: e})
+	h.s = append(h.s, slot[T]{when: e.when, seq: e.seq, e: e})
 	e.index = i + 1
 	h.up(i)
 }
 
-// Remove removes e from h and reports whether h held it. It returns false
-// if e is in no store or in another store. It is O(log n).
+// Remove removes e from h and reports whether h held it: it is how an entry
+// is cancelled. It returns false, changing nothing, if e is in no store or
+// in another store. It is O(log n).
 func (h *Heap[T]) Remove(e *Entry[T]) bool {
 	i, ok := h.find(e)
 	if !ok {
@@ -75,19 +80,20 @@ func (h *Heap[T]) Remove(e *Entry[T]) bool {
 	return true
 }
 
-// Update sets e.When and e.Seq and moves e to its new place, adding e if h
-// does not hold it. It panics, leaving e unchanged, if e is held by another
-// store. It is O(log n).
+// Update sets e's key to (when, seq) and moves e to its new place, adding e
+// if it is in no store: it is how an entry is scheduled and rescheduled. It
+// panics, leaving e unchanged, if e is held by another store. It is
+// O(log n), amortised over the growth of the backing slice.
 func (h *Heap[T]) Update(e *Entry[T], when int64, seq uint64) {
 	i, ok := h.find(e)
 	if !ok {
 		if e.index != 0 {
-			panic("wheel: Heap.Update: entry is held by another store")
+			panic("hotloop: wheel.Heap.Update: the entry is held by another store")
 		}
-		e.When, e.Seq = when, seq
+		e.when, e.seq = when, seq
 		h.push(e)
 	} else {
-		e.When, e.Seq = when, seq
+		e.when, e.seq = when, seq
 		h.s[i].when, h.s[i].seq = when, seq
 		if !h.up(i) {
 			h.down(i)
@@ -107,31 +113,10 @@ func (h *Heap[T]) Next() (when int64, ok bool) {
 	return h.s[0].when, true
 }
 
-// Peek returns the earliest entry without removing it, or nil if h is empty.
-// It is O(1).
-func (h *Heap[T]) Peek() *Entry[T] {
-	if len(h.s) == 0 {
-		return nil
-	}
-	return h.s[0].e
-}
-
-// Pop removes and returns the earliest entry, or nil if h is empty. It is
-// O(log n).
-func (h *Heap[T]) Pop() *Entry[T] {
-	if len(h.s) == 0 {
-		return nil
-	}
-	e := h.removeAt(0)
-	if debug {
-		h.mustVerify()
-	}
-	return e
-}
-
 // PopDue removes and returns the earliest entry if its When is <= now, and
-// returns nil otherwise. It is O(log n) when it removes an entry and O(1)
-// when it does not.
+// returns nil otherwise (also when h is empty): call it until it returns
+// nil to take every entry that is due, in (When, Seq) order. It is
+// O(log n) when it removes an entry and O(1) when it does not.
 func (h *Heap[T]) PopDue(now int64) *Entry[T] {
 	if len(h.s) == 0 || h.s[0].when > now {
 		return nil
@@ -143,19 +128,10 @@ func (h *Heap[T]) PopDue(now int64) *Entry[T] {
 	return e
 }
 
-// Clear removes every entry from h, marking each as in no store, and keeps
-// the backing slice for reuse. It is O(n).
-func (h *Heap[T]) Clear() {
-	for i := range h.s {
-		h.s[i].e.index = 0
-		h.s[i] = slot[T]{}
-	}
-	h.s = h.s[:0]
-}
-
 // find returns e's position if h holds e. It is O(1): e records its
-// position, and the slot is checked to hold e, so an entry held by another
-// Heap (or a Reference) is not mistaken for one of h's.
+// position+1, and the slot is checked to hold e, so an entry held by
+// another store is not mistaken for one of h's (see the index rule in
+// entry.go).
 func (h *Heap[T]) find(e *Entry[T]) (int, bool) {
 	i := e.index - 1
 	if i < 0 || i >= len(h.s) || h.s[i].e != e {
@@ -242,8 +218,8 @@ func (h *Heap[T]) down(i int) {
 
 // verify checks h's invariants and returns the first violation found:
 // every slot holds an entry whose recorded position is that slot and whose
-// key matches the slot's cached key (so the owner has not written When or
-// Seq behind the heap's back); no slot orders before its parent; and the
+// key matches the slot's cached key (so the key has not been written behind
+// the heap's back); no slot orders before its parent; and the
 // unused capacity holds no stale entry pointers. It is O(cap).
 func (h *Heap[T]) verify() error {
 	for i, sl := range h.s {
@@ -253,9 +229,9 @@ func (h *Heap[T]) verify() error {
 		if sl.e.index != i+1 {
 			return fmt.Errorf("slot %d: entry records index %d, want %d", i, sl.e.index, i+1)
 		}
-		if sl.when != sl.e.When || sl.seq != sl.e.Seq {
-			return fmt.Errorf("slot %d: cached key (%d, %d) but entry key (%d, %d): When/Seq written while in the heap",
-				i, sl.when, sl.seq, sl.e.When, sl.e.Seq)
+		if sl.when != sl.e.when || sl.seq != sl.e.seq {
+			return fmt.Errorf("slot %d: cached key (%d, %d) but entry key (%d, %d): key written while in the heap",
+				i, sl.when, sl.seq, sl.e.when, sl.e.seq)
 		}
 		if i > 0 {
 			p := (i - 1) / arity
@@ -276,6 +252,6 @@ func (h *Heap[T]) verify() error {
 // mustVerify panics if verify finds a violation.
 func (h *Heap[T]) mustVerify() {
 	if err := h.verify(); err != nil {
-		panic(errors.New("wheel: Heap invariant violated: " + err.Error()))
+		panic(errors.New("hotloop: wheel.Heap invariant violated: " + err.Error()))
 	}
 }

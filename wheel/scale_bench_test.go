@@ -27,21 +27,21 @@ func scaleSizes() []int {
 // scaleStores are the stores the scale benchmarks compare.
 var scaleStores = []struct {
 	name string
-	new  func() wheel.Store[int]
+	new  func() store[int]
 }{
-	{"heap", func() wheel.Store[int] { return new(wheel.Heap[int]) }},
-	{"wheel", func() wheel.Store[int] { return new(wheel.Wheel[int]) }},
+	{"heap", func() store[int] { return new(wheel.Heap[int]) }},
+	{"wheel", func() store[int] { return new(wheel.Wheel[int]) }},
 }
 
 // fill returns a store of the given kind holding n entries with deadlines
 // uniform over [0, span), and the entries.
-func fill(newStore func() wheel.Store[int], n int, r *rng, seq *uint64) (wheel.Store[int], []wheel.Entry[int]) {
+func fill(newStore func() store[int], n int, r *rng, seq *uint64) (store[int], []wheel.Entry[int]) {
 	s := newStore()
 	es := make([]wheel.Entry[int], n)
 	for i := range es {
 		*seq++
-		es[i].When, es[i].Seq, es[i].Value = r.when(0), *seq, i
-		s.Add(&es[i])
+		es[i].Value = i
+		s.Update(&es[i], r.when(0), *seq)
 	}
 	return s, es
 }
@@ -70,8 +70,7 @@ func BenchmarkScale(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
 					seq++
-					x.When, x.Seq = r.when(0), seq
-					s.Add(&x)
+					s.Update(&x, r.when(0), seq)
 					s.Remove(&x)
 				}
 			})
@@ -117,8 +116,7 @@ func BenchmarkScale(b *testing.B) {
 					now, _ := s.Next()
 					e := s.PopDue(now)
 					seq++
-					e.When, e.Seq = r.when(now), seq
-					s.Add(e)
+					s.Update(e, r.when(now), seq)
 				}
 			})
 		}
@@ -181,23 +179,27 @@ func BenchmarkPendingMemory(b *testing.B) {
 	for _, n := range scaleSizes() {
 		for _, st := range []struct {
 			name string
-			new  func() wheel.Store[payload]
+			new  func() store[payload]
 		}{
-			{"heap", func() wheel.Store[payload] { return new(wheel.Heap[payload]) }},
-			{"wheel", func() wheel.Store[payload] { return new(wheel.Wheel[payload]) }},
+			{"heap", func() store[payload] { return new(wheel.Heap[payload]) }},
+			{"wheel", func() store[payload] { return new(wheel.Wheel[payload]) }},
 		} {
 			b.Run(fmt.Sprintf("store=%s/n=%d", st.name, n), func(b *testing.B) {
 				for b.Loop() {
 					r := rng(0x9E3779B97F4A7C15)
 					nodes := make([]*wheel.Entry[payload], n)
+					whens := make([]int64, n)
+					for i := range whens {
+						whens[i] = r.when(0)
+					}
 					base := heapInUse()
 					for i := range nodes {
-						nodes[i] = &wheel.Entry[payload]{When: r.when(0), Seq: uint64(i + 1)}
+						nodes[i] = new(wheel.Entry[payload])
 					}
 					withNodes := heapInUse()
 					s := st.new()
-					for _, e := range nodes {
-						s.Add(e)
+					for i, e := range nodes {
+						s.Update(e, whens[i], uint64(i+1))
 					}
 					all := heapInUse()
 					b.ReportMetric(float64(withNodes-base)/float64(n), "node-B/timer")
@@ -205,6 +207,7 @@ func BenchmarkPendingMemory(b *testing.B) {
 					b.ReportMetric(float64(all-base)/float64(n), "total-B/timer")
 					runtime.KeepAlive(s)
 					runtime.KeepAlive(nodes)
+					runtime.KeepAlive(whens)
 				}
 			})
 		}

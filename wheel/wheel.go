@@ -7,7 +7,65 @@ import (
 	"math/bits"
 )
 
-// Geometry of the Wheel; the package doc explains the choice.
+// How the wheel works.
+//
+// Deadlines are int64 nanoseconds; a Wheel maps each to a tick (the
+// deadline, order-preserved into a uint64, divided by 2^16: a tick is
+// 65.536 µs) and files it by tick in levels of 64 slots, as the Linux
+// kernel's timer wheel, Kafka's and tokio's (tokio/src/runtime/time/wheel)
+// do. The wheel keeps a position, the tick of the latest now given to
+// PopDue. A timer whose tick is after the position goes into level L,
+// where L is the highest 6-bit digit in which its tick differs from the
+// position, and into slot number "its tick's digit L" of that level. Each
+// level has a 64-bit occupied-slot bitmap, so the earliest occupied slot is
+// found with two trailing-zero counts (lowest busy level, lowest set bit),
+// with no scanning of empty slots. As the position moves on (PopDue), the
+// slots it passes are emptied and their timers refiled relative to the new
+// position on a lower level (cascading), until their tick comes.
+//
+// Unlike those wheels, which fire a whole slot at once and so round
+// deadlines to a tick (tokio: 1 ms), a Wheel keeps exact deadlines: a timer
+// whose tick has come leaves the wheel for the near heap, a Heap of the few
+// timers of the current tick, from which PopDue takes them in exact (When,
+// Seq) order. So a timer never fires early, equal deadlines fire in
+// scheduling order, and Next returns the exact earliest deadline, not a
+// tick, exactly as with Heap: the loop still parks until precisely the next
+// deadline and never ticks while idle. Next does not move the wheel's clock
+// (it reads the earliest slot's cached minimum), so asking for the next
+// deadline of a far-off timer does not push later schedules into the near
+// heap.
+//
+// Geometry, and why:
+//
+//   - 64 slots per level, so that one uint64 is a level's bitmap.
+//   - Eight levels: 64 - 16 = 48 bits of tick in 6-bit digits. Level L's
+//     slots are 2^(16+6L) ns wide; level 0 spans 4.2 ms, level 1 268 ms,
+//     level 2 17.2 s, level 3 18.3 min, level 4 19.5 h, level 5 52 days,
+//     level 6 9.1 years and level 7 the rest of the int64 range. Eight
+//     levels cover every int64 deadline, so there is no overflow list, no
+//     wrap-around and no maximum delay (tokio's six 1 ms levels stop at about
+//     two years).
+//   - A 65.536 µs tick. The tick changes no deadline; it trades the number
+//     of cascades against the size of the near heap. A timer due d from now
+//     is refiled about log64(d / tick) times before it reaches the near heap;
+//     the near heap holds the timers of one tick, rate × tick of them. A
+//     service with 10^6 timeouts of 10 s schedules 10^5 timers per second:
+//     with this tick about 7 share the near heap and a 10 s timeout starts on
+//     level 2 (two cascades). A 1 ms tick would save at most one cascade for
+//     such timeouts but put about 100 timers in the near heap; a 1 µs tick
+//     would add a cascade to every timeout of 4 ms to 4 min.
+//
+// Storage: a slot's timers are kept in a chain of 32-pointer blocks cut
+// from one arena slice shared by every slot, with emptied blocks reused
+// through a free list. An Entry records its arena cell in its index field,
+// so Remove and Update find it in O(1) and fill the hole with the slot's
+// last pointer; and cascading walks pointers that sit side by side (the
+// processor fetches many timers at once, where a linked list would take one
+// cache miss at a time). The wheel adds no field to Entry; its memory is one
+// pointer per filed timer plus up to one partly filled block per slot, the
+// arena's growth slack and about 16 KiB of levels.
+
+// Geometry of the Wheel; the comment above explains the choice.
 const (
 	// tickShift is log2 of the level-0 slot width in nanoseconds: a tick is
 	// 2^16 ns = 65.536 µs.
@@ -41,23 +99,27 @@ const (
 // are dropped.
 func tickOf(when int64) uint64 { return (uint64(when) ^ 1<<63) >> tickShift }
 
-// Wheel is a hierarchical timing wheel of entries ordered by (When, Seq),
-// with exact deadlines: the wheel only sorts timers coarsely by tick, and
-// those whose tick has come are moved into a small exact heap (the near
-// heap) from which they fire in (When, Seq) order. See the package doc for
-// the design and its costs.
+// Wheel is a timer store for many timers, most of them cancelled or reset
+// before they fire (timeouts): a hierarchical timing wheel of entries
+// ordered by (When, Seq), with exact deadlines. The wheel only sorts timers
+// coarsely by tick (65.536 µs), and those whose tick has come are moved into
+// a small exact heap (the near heap) from which they fire in (When, Seq)
+// order. Deadlines are meant as nanoseconds: any unit gives the same order,
+// but the tick's width, and so the costs, assume nanoseconds. The comment
+// at the top of wheel.go describes the design.
 //
-// Complexities: Add, Remove and Update are O(1) for entries filed in the
-// wheel, O(log m) for the m entries in the near heap (those within the
-// current tick). PopDue is O(log m) plus, when the clock has moved on, O(1)
-// per occupied slot passed and per entry cascaded; an entry cascades at
-// most once per level in its life. Next is O(1), except after the earliest
+// Complexities: Remove and Update are O(1) for entries filed in the wheel,
+// O(log m) for the m entries in the near heap (those within the current
+// tick). PopDue is O(log m) plus, when the clock has moved on, O(1) per
+// occupied slot passed and per entry cascaded; an entry cascades at most
+// once per level in its life. Next is O(1), except after the earliest
 // slot's cached minimum was removed, when it rescans that slot once.
 //
 // The zero Wheel is empty and ready to use; its clock starts at 0 and moves
 // only forward, to the latest now given to PopDue. A Wheel must not be
-// copied after first use. Its arena is reused and never shrunk: in steady
-// state no method allocates. Drop the Wheel to release that memory.
+// copied after first use and is not safe for concurrent use. Its arena is
+// reused and never shrunk: in steady state no method allocates. Drop the
+// Wheel to release that memory.
 type Wheel[T any] struct {
 	// near holds every entry whose tick is at or before the wheel's
 	// position, in exact (When, Seq) order.
@@ -115,38 +177,26 @@ func (w *Wheel[T]) pos() uint64 { return w.at ^ zeroTick }
 // setPos sets the wheel's position.
 func (w *Wheel[T]) setPos(t uint64) { w.at = t ^ zeroTick }
 
-// cellOf returns the arena cell that holds e if e is filed in w.
+// cellOf returns the arena cell that holds e if e is filed in w. It decodes
+// e.index as a cell code, math.MinInt+c, and trusts it only if that cell
+// holds e (the index rule in entry.go): any other value (0, a near heap
+// position+1, another store's encoding) decodes to a cell outside the
+// arena, as the subtraction wraps, or to a cell that does not hold e.
 func (w *Wheel[T]) cellOf(e *Entry[T]) (int, bool) {
-	if e.index >= -1 { // no store, a heap position, or a Reference
+	c := uint(e.index - math.MinInt)
+	if c >= uint(len(w.cells)) || w.cells[c] != e {
 		return 0, false
 	}
-	c := e.index - math.MinInt
-	if c >= len(w.cells) || w.cells[c] != e {
-		return 0, false
-	}
-	return c, true
+	return int(c), true
 }
 
 // Len returns the number of entries in w. It is O(1).
 func (w *Wheel[T]) Len() int { return len(w.near.s) + w.filed }
 
-// Add inserts e into w. It panics if e is already in a store. It is O(1)
-// when e's tick is after the wheel's position (amortised over the growth of
-// the arena), else O(log m) for the m entries in the near heap.
-func (w *Wheel[T]) Add(e *Entry[T]) {
-	if e.index != 0 {
-		panic("wheel: Wheel.Add: entry is already in a store")
-	}
-	w.insert(e)
-	if debug {
-		w.mustVerify()
-	}
-}
-
 // insert files e, which is in no store, by its tick: in the near heap if
 // that tick has come, else in a slot.
 func (w *Wheel[T]) insert(e *Entry[T]) {
-	if t := tickOf(e.When); t > w.pos() {
+	if t := tickOf(e.when); t > w.pos() {
 		w.file(e, t)
 	} else {
 		w.near.push(e)
@@ -166,10 +216,10 @@ func (w *Wheel[T]) file(e *Entry[T], t uint64) {
 	case sl.top == 0:
 		l.occupied |= bit
 		w.busy |= 1 << lv
-		sl.min, sl.when, sl.seq = e, e.When, e.Seq
+		sl.min, sl.when, sl.seq = e, e.when, e.seq
 		w.pushBlock(sl, lv<<slotBits|s)
-	case l.stale&bit == 0 && before(e.When, e.Seq, sl.when, sl.seq):
-		sl.min, sl.when, sl.seq = e, e.When, e.Seq
+	case l.stale&bit == 0 && before(e.when, e.seq, sl.when, sl.seq):
+		sl.min, sl.when, sl.seq = e, e.when, e.seq
 		fallthrough
 	default:
 		if sl.n == blockSize {
@@ -247,9 +297,10 @@ func (w *Wheel[T]) unlink(e *Entry[T], c int) {
 	}
 }
 
-// Remove removes e from w and reports whether w held it. It returns false
-// if e is in no store or in another store. It is O(1) for a filed entry and
-// O(log m) for one in the near heap.
+// Remove removes e from w and reports whether w held it: it is how an entry
+// is cancelled. It returns false, changing nothing, if e is in no store or
+// in another store. It is O(1) for a filed entry and O(log m) for one in
+// the near heap.
 func (w *Wheel[T]) Remove(e *Entry[T]) bool {
 	if c, ok := w.cellOf(e); ok {
 		w.unlink(e, c)
@@ -264,16 +315,17 @@ func (w *Wheel[T]) Remove(e *Entry[T]) bool {
 	return true
 }
 
-// Update sets e.When and e.Seq and refiles e, adding e if it is in no
-// store. It panics, leaving e unchanged, if e is held by another store. It
-// is O(1) when e is filed in a slot before and after, and O(log m) when the
-// near heap is involved.
+// Update sets e's key to (when, seq) and refiles e, adding e if it is in no
+// store: it is how an entry is scheduled and rescheduled. It panics,
+// leaving e unchanged, if e is held by another store. It is O(1) when e is
+// filed in a slot before and after (amortised over the growth of the
+// arena), and O(log m) when the near heap is involved.
 func (w *Wheel[T]) Update(e *Entry[T], when int64, seq uint64) {
 	if c, ok := w.cellOf(e); ok {
 		w.unlink(e, c)
 	} else if i, ok := w.near.find(e); ok {
 		if tickOf(when) <= w.pos() { // stays in the near heap: fix it in place
-			e.When, e.Seq = when, seq
+			e.when, e.seq = when, seq
 			w.near.s[i].when, w.near.s[i].seq = when, seq
 			if !w.near.up(i) {
 				w.near.down(i)
@@ -285,9 +337,9 @@ func (w *Wheel[T]) Update(e *Entry[T], when int64, seq uint64) {
 		}
 		w.near.removeAt(i)
 	} else if e.index != 0 {
-		panic("wheel: Wheel.Update: entry is held by another store")
+		panic("hotloop: wheel.Wheel.Update: the entry is held by another store")
 	}
-	e.When, e.Seq = when, seq
+	e.when, e.seq = when, seq
 	w.insert(e)
 	if debug {
 		w.mustVerify()
@@ -323,43 +375,22 @@ func (w *Wheel[T]) earliest() *wslot[T] {
 		var m *Entry[T]
 		for b, n := sl.top, sl.n; b != 0; b, n = w.link[b-1], blockSize {
 			for _, e := range w.cells[int(b-1)<<blockBits:][:n] {
-				if m == nil || before(e.When, e.Seq, m.When, m.Seq) {
+				if m == nil || before(e.when, e.seq, m.when, m.seq) {
 					m = e
 				}
 			}
 		}
-		sl.min, sl.when, sl.seq = m, m.When, m.Seq
+		sl.min, sl.when, sl.seq = m, m.when, m.seq
 		l.stale &^= bit
 	}
 	return sl
 }
 
-// Peek returns the earliest entry without removing it, or nil if w is
-// empty. It is O(1), or O(k) like Next.
-func (w *Wheel[T]) Peek() *Entry[T] {
-	if len(w.near.s) > 0 {
-		return w.near.s[0].e
-	}
-	if w.busy == 0 {
-		return nil
-	}
-	return w.earliest().min
-}
-
-// Pop removes and returns the earliest entry, or nil if w is empty. Unlike
-// PopDue it does not move the clock. It is O(log m), or O(k) like Next.
-func (w *Wheel[T]) Pop() *Entry[T] {
-	e := w.Peek()
-	if e != nil {
-		w.Remove(e)
-	}
-	return e
-}
-
 // PopDue moves the wheel's clock forward to now if now is later, and
 // removes and returns the earliest entry if its When is <= now; it returns
-// nil otherwise. A now earlier than a previous one is allowed and moves
-// nothing. It is O(log m) for the m entries in the near heap, plus the
+// nil otherwise: call it until it returns nil to take every entry that is
+// due, in (When, Seq) order. A now earlier than a previous one is allowed
+// and moves nothing. It is O(log m) for the m entries in the near heap, plus the
 // clock's advance (see Wheel).
 func (w *Wheel[T]) PopDue(now int64) *Entry[T] {
 	if t := tickOf(now); t > w.pos() {
@@ -417,7 +448,7 @@ func (w *Wheel[T]) advance(t uint64) {
 			cells := w.cells[base:][:n]
 			var ticks [blockSize]uint64
 			for i, e := range cells {
-				ticks[i] = tickOf(e.When)
+				ticks[i] = tickOf(e.when)
 			}
 			for i, e := range cells {
 				w.cells[base+i] = nil
@@ -435,24 +466,6 @@ func (w *Wheel[T]) advance(t uint64) {
 		}
 	}
 	w.setPos(t)
-}
-
-// Clear removes every entry from w, marking each as in no store. The clock
-// keeps its position and the arena its capacity. It is O(n) plus O(1) per
-// slot and per block.
-func (w *Wheel[T]) Clear() {
-	for i, e := range w.cells {
-		if e != nil {
-			e.index = 0
-			w.cells[i] = nil
-		}
-	}
-	w.cells, w.link, w.owner, w.free = w.cells[:0], w.link[:0], w.owner[:0], 0
-	for lv := range w.levels {
-		w.levels[lv] = level[T]{}
-	}
-	w.busy, w.filed = 0, 0
-	w.near.Clear()
 }
 
 // verify checks w's invariants and returns the first violation found: the
@@ -527,19 +540,19 @@ func (w *Wheel[T]) verify() error {
 					}
 					count++
 					if e.index != math.MinInt+i {
-						return fmt.Errorf("level %d slot %d: entry (%d, %d) in cell %d has index %#x", lv, s, e.When, e.Seq, i, e.index)
+						return fmt.Errorf("level %d slot %d: entry (%d, %d) in cell %d has index %#x", lv, s, e.when, e.seq, i, e.index)
 					}
-					t := tickOf(e.When)
+					t := tickOf(e.when)
 					if t <= p {
-						return fmt.Errorf("level %d slot %d: entry (%d, %d) in tick %d, not after the position %d", lv, s, e.When, e.Seq, t, p)
+						return fmt.Errorf("level %d slot %d: entry (%d, %d) in tick %d, not after the position %d", lv, s, e.when, e.seq, t, p)
 					}
 					if got := (63 - bits.LeadingZeros64(t^p)) / slotBits; got != lv {
-						return fmt.Errorf("level %d slot %d: entry (%d, %d) belongs at level %d", lv, s, e.When, e.Seq, got)
+						return fmt.Errorf("level %d slot %d: entry (%d, %d) belongs at level %d", lv, s, e.when, e.seq, got)
 					}
 					if got := int(t>>(uint(lv)*slotBits)) & slotMask; got != s {
-						return fmt.Errorf("level %d slot %d: entry (%d, %d) belongs in slot %d: When written while filed?", lv, s, e.When, e.Seq, got)
+						return fmt.Errorf("level %d slot %d: entry (%d, %d) belongs in slot %d: When written while filed?", lv, s, e.when, e.seq, got)
 					}
-					if m == nil || before(e.When, e.Seq, m.When, m.Seq) {
+					if m == nil || before(e.when, e.seq, m.when, m.seq) {
 						m = e
 					}
 				}
@@ -550,14 +563,14 @@ func (w *Wheel[T]) verify() error {
 				}
 				continue
 			}
-			if sl.min == nil || sl.when != sl.min.When || sl.seq != sl.min.Seq {
+			if sl.min == nil || sl.when != sl.min.when || sl.seq != sl.min.seq {
 				return fmt.Errorf("level %d slot %d: cached minimum does not match its entry", lv, s)
 			}
 			if c, ok := w.cellOf(sl.min); !ok || int(w.owner[c>>blockBits]) != code {
 				return fmt.Errorf("level %d slot %d: cached minimum is not an entry of the slot", lv, s)
 			}
-			if sl.when != m.When || sl.seq != m.Seq {
-				return fmt.Errorf("level %d slot %d: cached minimum (%d, %d), but the slot's minimum is (%d, %d)", lv, s, sl.when, sl.seq, m.When, m.Seq)
+			if sl.when != m.when || sl.seq != m.seq {
+				return fmt.Errorf("level %d slot %d: cached minimum (%d, %d), but the slot's minimum is (%d, %d)", lv, s, sl.when, sl.seq, m.when, m.seq)
 			}
 		}
 	}
@@ -590,6 +603,6 @@ func (w *Wheel[T]) verify() error {
 // mustVerify panics if verify finds a violation.
 func (w *Wheel[T]) mustVerify() {
 	if err := w.verify(); err != nil {
-		panic(errors.New("wheel: Wheel invariant violated: " + err.Error()))
+		panic(errors.New("hotloop: wheel.Wheel invariant violated: " + err.Error()))
 	}
 }

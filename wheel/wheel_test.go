@@ -67,7 +67,7 @@ func clockOps(rng *rand.Rand, n, size int) []op {
 		case r < 99:
 			ops = append(ops, op{kind: opPop})
 		default:
-			ops = append(ops, op{kind: opClear})
+			ops = append(ops, op{kind: opRemoveAll})
 		}
 	}
 	return ops[:n]
@@ -143,10 +143,10 @@ func TestWheelFiresExactlyInOrder(t *testing.T) {
 	for i := range es {
 		when := rng.Int64N(int64(1) << rng.IntN(50))
 		if i%10 == 0 && i > 0 {
-			when = es[i-1].When // equal deadlines, later Seq
+			when = es[i-1].When() // equal deadlines, later Seq
 		}
-		es[i] = Entry[int]{When: when, Seq: uint64(i + 1), Value: i}
-		w.Add(&es[i])
+		es[i].Value = i
+		w.Update(&es[i], when, uint64(i+1))
 	}
 	if err := w.verify(); err != nil {
 		t.Fatal(err)
@@ -160,16 +160,16 @@ func TestWheelFiresExactlyInOrder(t *testing.T) {
 			t.Fatal("Next reports empty with entries held")
 		}
 		if e := w.PopDue(next - 1); e != nil {
-			t.Fatalf("PopDue(%d) fired (%d, %d) before Next's deadline", next-1, e.When, e.Seq)
+			t.Fatalf("PopDue(%d) fired (%d, %d) before Next's deadline", next-1, e.When(), e.Seq())
 		}
 		for e := w.PopDue(next); e != nil; e = w.PopDue(next) {
-			if e.When > next {
-				t.Fatalf("fired (%d, %d) early at %d", e.When, e.Seq, next)
+			if e.When() > next {
+				t.Fatalf("fired (%d, %d) early at %d", e.When(), e.Seq(), next)
 			}
-			if before(e.When, e.Seq, lastWhen, lastSeq) {
-				t.Fatalf("fired (%d, %d) after (%d, %d)", e.When, e.Seq, lastWhen, lastSeq)
+			if before(e.When(), e.Seq(), lastWhen, lastSeq) {
+				t.Fatalf("fired (%d, %d) after (%d, %d)", e.When(), e.Seq(), lastWhen, lastSeq)
 			}
-			lastWhen, lastSeq = e.When, e.Seq
+			lastWhen, lastSeq = e.When(), e.Seq()
 			fired++
 		}
 		if err := w.verify(); err != nil {
@@ -182,24 +182,23 @@ func TestWheelFiresExactlyInOrder(t *testing.T) {
 }
 
 // TestWheelNextDoesNotMoveClock checks that asking for the next deadline
-// (and peeking) leaves the clock where PopDue put it, so that timers added
+// (and peeking, as the tests do) leaves the clock where PopDue put it, so that timers added
 // afterwards with nearer deadlines are still filed in the wheel, not in the
 // near heap: a far-off timer must not turn the wheel into a heap.
 func TestWheelNextDoesNotMoveClock(t *testing.T) {
 	var w Wheel[int]
-	far := &Entry[int]{When: 3600e9, Seq: 1} // an hour
-	w.Add(far)
+	far := new(Entry[int])
+	w.Update(far, 3600e9, 1) // an hour
 	w.PopDue(1e9)
-	if got, _ := w.Next(); got != far.When {
-		t.Fatalf("Next = %d, want %d", got, far.When)
+	if got, _ := w.Next(); got != far.When() {
+		t.Fatalf("Next = %d, want %d", got, far.When())
 	}
-	if w.Peek() != far {
-		t.Fatal("Peek is not the only entry")
+	if peek(&w) != far {
+		t.Fatal("peek is not the only entry")
 	}
 	es := make([]Entry[int], 100)
 	for i := range es {
-		es[i] = Entry[int]{When: 2e9 + int64(i)*1e7, Seq: uint64(i + 2)}
-		w.Add(&es[i])
+		w.Update(&es[i], 2e9+int64(i)*1e7, uint64(i+2))
 	}
 	if m := w.near.Len(); m != 0 {
 		t.Fatalf("%d nearer timers went into the near heap", m)
@@ -218,14 +217,14 @@ func TestWheelStaleMinimum(t *testing.T) {
 	var w Wheel[int]
 	es := make([]Entry[int], 50)
 	for i := range es {
-		es[i] = Entry[int]{When: 1e12 + int64((i*37)%50)*1e3, Seq: uint64(i + 1), Value: i}
-		w.Add(&es[i])
+		es[i].Value = i
+		w.Update(&es[i], 1e12+int64((i*37)%50)*1e3, uint64(i+1))
 	}
 	r := NewReference[int]()
 	rs := make([]Entry[int], len(es))
 	for i := range rs {
-		rs[i] = Entry[int]{When: es[i].When, Seq: es[i].Seq, Value: i}
-		r.Add(&rs[i])
+		rs[i].Value = i
+		r.Update(&rs[i], es[i].When(), es[i].Seq())
 	}
 	for w.Len() > 0 {
 		wn, _ := w.Next()
@@ -233,7 +232,7 @@ func TestWheelStaleMinimum(t *testing.T) {
 		if wn != rn {
 			t.Fatalf("Next = %d, want %d", wn, rn)
 		}
-		e := w.Peek()
+		e := peek(&w)
 		w.Remove(e)
 		r.Remove(&rs[e.Value])
 		if err := w.verify(); err != nil {
@@ -254,16 +253,15 @@ func TestWheelZeroAllocs(t *testing.T) {
 	var now int64
 	for i := range es {
 		seq++
-		es[i] = Entry[int]{When: rng.Int64N(1e10), Seq: seq, Value: i}
-		w.Add(&es[i])
+		es[i].Value = i
+		w.Update(&es[i], rng.Int64N(1e10), seq)
 	}
 	fire := func() { // fire the earliest timer and schedule it again
 		when, _ := w.Next()
 		e := w.PopDue(when)
 		now = when
 		seq++
-		e.When, e.Seq = now+rng.Int64N(1e10), seq
-		w.Add(e)
+		w.Update(e, now+rng.Int64N(1e10), seq)
 	}
 	for range 2 * n { // let the near heap's and the arena's slices reach their working size
 		fire()
@@ -271,10 +269,9 @@ func TestWheelZeroAllocs(t *testing.T) {
 	var extra Entry[int]
 	i := 0
 	expectNoAllocs(t, w.verify, []allocCase{
-		{"Add+Remove", func() {
+		{"Update(new)+Remove", func() {
 			seq++
-			extra.When, extra.Seq = now+rng.Int64N(1e10), seq
-			w.Add(&extra)
+			w.Update(&extra, now+rng.Int64N(1e10), seq)
 			w.Remove(&extra)
 		}},
 		{"Update", func() {
@@ -282,7 +279,7 @@ func TestWheelZeroAllocs(t *testing.T) {
 			i = (i + 7919) % n
 			w.Update(&es[i], now+rng.Int64N(1e10), seq)
 		}},
-		{"Next+PopDue+Add", fire},
+		{"Next+PopDue+Update", fire},
 	})
 }
 
@@ -292,7 +289,7 @@ func TestWheelVerifyDetectsCorruption(t *testing.T) {
 		es := make([]*Entry[int], 40)
 		for i := range es {
 			es[i] = entry(i, int64(i)*1e8, uint64(i+1))
-			w.Add(es[i])
+			add(w, es[i])
 		}
 		if e := w.PopDue(1e8 - 1); e != es[0] { // es[0] fires; es[1], in the same tick as now, goes into the near heap
 			t.Fatalf("PopDue = %v", e)
@@ -309,8 +306,8 @@ func TestWheelVerifyDetectsCorruption(t *testing.T) {
 		name string
 		f    func(w *Wheel[int], es []*Entry[int])
 	}{
-		{"When written while filed", func(w *Wheel[int], es []*Entry[int]) { es[30].When = 1e15 }},
-		{"When written while in the near heap", func(w *Wheel[int], es []*Entry[int]) { es[1].When = 1 }},
+		{"When written while filed", func(w *Wheel[int], es []*Entry[int]) { es[30].when = 1e15 }},
+		{"When written while in the near heap", func(w *Wheel[int], es []*Entry[int]) { es[1].when = 1 }},
 		{"wrong code", func(w *Wheel[int], es []*Entry[int]) { es[5].index ^= 1 }},
 		{"cell not cleared", func(w *Wheel[int], es []*Entry[int]) {
 			for lv := range w.levels {
@@ -333,7 +330,7 @@ func TestWheelVerifyDetectsCorruption(t *testing.T) {
 					if sl := &w.levels[lv].slots[s]; sl.top != 0 && sl.n >= 2 {
 						for _, e := range w.cells[int(sl.top-1)<<blockBits:][:sl.n] {
 							if e != sl.min {
-								sl.min, sl.when, sl.seq = e, e.When, e.Seq
+								sl.min, sl.when, sl.seq = e, e.when, e.seq
 								return
 							}
 						}
@@ -358,8 +355,8 @@ func TestWheelVerifyDetectsCorruption(t *testing.T) {
 func TestWheelTellsItsEntriesApart(t *testing.T) {
 	var a, b Wheel[int]
 	e := entry(1, 1e12, 1)
-	a.Add(e)
-	b.Add(entry(2, 1e12, 2)) // the same cell of b's arena
+	add(&a, e)
+	add(&b, entry(2, 1e12, 2)) // the same cell of b's arena
 	if b.Remove(e) {
 		t.Fatal("Wheel b removed an entry filed in Wheel a")
 	}

@@ -120,13 +120,6 @@ func TestGoTimers(t *testing.T) { exercise(t, GoTimers) }
 func TestGoja(t *testing.T)     { exercise(t, Goja) }
 func TestSeed(t *testing.T)     { exercise(t, Seed) }
 
-func TestSeedOrdersTimersByExpiryThenSequence(t *testing.T) {
-	a, b, c := SeedTimer{when: 5, seq: 2}, SeedTimer{when: 5, seq: 3}, SeedTimer{when: 6, seq: 1}
-	if compareSeedTimers(a, b) >= 0 || compareSeedTimers(b, c) >= 0 || compareSeedTimers(c, a) <= 0 || compareSeedTimers(a, a) != 0 {
-		t.Fatal("bad order")
-	}
-}
-
 func TestSeedStopTwiceAndWakeups(t *testing.T) {
 	l, _ := Seed.New()
 	defer l.Close()

@@ -7,10 +7,13 @@ import (
 	"time"
 
 	"github.com/emirpasic/gods/trees/redblacktree"
+
+	"github.com/hotloop/hotloop/internal/seedtree"
 )
 
-// Seed is a replica of the seed design described in
-// shared/seed/pyloop-phase-3.1.2-adaptive-sleep.md, written for this harness:
+// Seed is a replica, written for this harness, of the seed design: the
+// PyLoop design note's event loop with an adaptive sleep, which hotloop
+// starts from:
 //
 //   - one goroutine runs the loop;
 //   - callbacks (from any goroutine, there is no separate local path) go to
@@ -39,26 +42,10 @@ var Seed = Def[SeedTimer]{
 	New:  newSeed,
 }
 
-// SeedTimer is the seed replica's timer handle: the timer's key in the tree.
-type SeedTimer struct {
-	when int64 // expiry, Now() nanoseconds
-	seq  uint64
-}
-
-func compareSeedTimers(a, b interface{}) int {
-	x, y := a.(SeedTimer), b.(SeedTimer)
-	switch {
-	case x.when < y.when:
-		return -1
-	case x.when > y.when:
-		return 1
-	case x.seq < y.seq:
-		return -1
-	case x.seq > y.seq:
-		return 1
-	}
-	return 0
-}
+// SeedTimer is the seed replica's timer handle: the timer's key in the
+// tree, (expiry in Now() nanoseconds, sequence), ordered by
+// seedtree.Compare.
+type SeedTimer = seedtree.Key
 
 const (
 	seedBatch    = 128
@@ -83,7 +70,7 @@ type seedLoop struct {
 
 func newSeed() (Loop[SeedTimer], error) {
 	s := &seedLoop{
-		timers: redblacktree.NewWith(compareSeedTimers),
+		timers: seedtree.New(),
 		done:   make(chan struct{}),
 	}
 	go s.run()
@@ -111,7 +98,7 @@ func (s *seedLoop) run() {
 		s.tMu.Lock()
 		for {
 			node := s.timers.Left()
-			if node == nil || node.Key.(SeedTimer).when > now {
+			if node == nil || node.Key.(SeedTimer).When > now {
 				break
 			}
 			s.expired = append(s.expired, node.Value.(func()))
@@ -134,7 +121,7 @@ func (s *seedLoop) run() {
 		sleep := seedMaxSleep
 		s.tMu.Lock()
 		if node := s.timers.Left(); node != nil {
-			sleep = min(sleep, time.Duration(node.Key.(SeedTimer).when-Now()))
+			sleep = min(sleep, time.Duration(node.Key.(SeedTimer).When-Now()))
 		}
 		s.tMu.Unlock()
 		if sleep > 0 {
@@ -165,7 +152,7 @@ func (s *seedLoop) AfterFunc(d time.Duration, fn func()) (SeedTimer, error) {
 	when := Now() + int64(d)
 	s.tMu.Lock()
 	s.seq++
-	k := SeedTimer{when: when, seq: s.seq}
+	k := SeedTimer{When: when, Seq: s.seq}
 	s.timers.Put(k, fn)
 	s.tMu.Unlock()
 	return k, nil
@@ -186,7 +173,7 @@ func (s *seedLoop) Reset(t SeedTimer, d time.Duration, fn func()) SeedTimer {
 	s.tMu.Lock()
 	s.timers.Remove(t) // a no-op if t has fired
 	s.seq++
-	k := SeedTimer{when: when, seq: s.seq}
+	k := SeedTimer{When: when, Seq: s.seq}
 	s.timers.Put(k, fn)
 	s.tMu.Unlock()
 	return k
