@@ -52,7 +52,7 @@
 //     again to ask whether callbacks wait, lock the timer mutex again to
 //     compute the sleep. Cached is hotloop's iteration (core/run.go and the
 //     park decision in core/park.go) with hotloop's own pieces: the control
-//     word, queue.Inbox.Pop and queue.Ring.PopFront finding nothing, the
+//     word, queue.Inbox.Drain and queue.Ring.PopFront finding nothing, the
 //     loop's private wheel.Heap asked for a due timer and its earliest
 //     deadline (no lock: the loop owns it), and cache.Expiry.SleepFor plus
 //     queue.Inbox.Empty to decide to park. The clock is read by both designs

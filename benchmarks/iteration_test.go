@@ -93,13 +93,15 @@ type hotPass struct {
 	control atomic.Uint32
 	inbox   *queue.Inbox[func()]
 	ready   queue.Ring[func()]
-	timers  *cachedStore // the store and the Expiry; this goroutine owns the store
-	pubWhen int64        // the deadline last published
+	timers  *cachedStore  // the store and the Expiry; this goroutine owns the store
+	pubWhen int64         // the deadline last published
+	handle  func(*func()) // moves a drained callback to ready
 }
 
 // newHotPass returns a hotPass holding c's timers.
 func newHotPass(c *cachedStore) *hotPass {
 	h := &hotPass{inbox: queue.NewInbox[func()](4096), timers: c}
+	h.handle = func(fn *func()) { h.ready.PushBack(*fn) }
 	h.pubWhen, _ = c.timers.Next()
 	if c.timers.Len() == 0 {
 		h.pubWhen = cache.None
@@ -108,7 +110,7 @@ func newHotPass(c *cachedStore) *hotPass {
 }
 
 // pass is one iteration of hotloop's loop with nothing to do, up to the
-// park: load the control word; drain the inbox (Pop finds nothing); run
+// park: load the control word; drain the inbox (Drain finds nothing); run
 // the ready queue (PopFront finds nothing); if there are timers, ask the
 // store for a due one (none); publish the earliest deadline if it changed
 // (it did not); then the park decision: the sleep from the expiry cache,
@@ -118,9 +120,7 @@ func (h *hotPass) pass(now int64) (int64, bool) {
 	if h.control.Load() != 0 {
 		return 0, true
 	}
-	if fn, ok := h.inbox.Pop(); ok {
-		h.ready.PushBack(fn)
-	}
+	h.inbox.Drain(1024, h.handle) // core drains up to WithBatch (default 1024)
 	if fn, ok := h.ready.PopFront(); ok {
 		fn()
 	}
@@ -136,7 +136,7 @@ func (h *hotPass) pass(now int64) (int64, bool) {
 	}
 	if when != h.pubWhen {
 		h.pubWhen = when
-		h.timers.expiry.Publish(when, ok)
+		h.timers.expiry.Publish(when)
 	}
 	d, timed := h.timers.expiry.SleepFor(now)
 	if !h.inbox.Empty() || (timed && d == 0) {

@@ -139,7 +139,7 @@ func (c *cachedStore) publish() {
 	}
 	if when != c.pubWhen {
 		c.pubWhen = when
-		c.expiry.Publish(when, ok)
+		c.expiry.Publish(when)
 	}
 }
 

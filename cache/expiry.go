@@ -1,13 +1,9 @@
 // Package cache holds the loop's atomic expiry cache: the deadline of the
 // earliest pending timer in one atomic word, and a has-timers flag beside it.
 //
-// This is refinement 3.1.2.1 and 3.1.2.2 of the PyLoop design note that
-// hotloop starts from. There, each iteration of the event loop locked the
-// timer store and read its first key to compute how long to sleep (80-170 ns
-// per iteration), and a loop with no timers polled every millisecond. Here the
-// loop goroutine, which alone owns the timer store, publishes the earliest
-// deadline into an Expiry whenever it changes. Everyone else reads the
-// Expiry and never the store:
+// The goroutine that owns the timer store (the loop) publishes the earliest
+// deadline into an [Expiry] whenever it changes; everyone else reads the
+// Expiry and never the store, so no reader takes a lock:
 //
 //   - the loop's sleep computation ([Expiry.SleepFor]) reads one atomic word;
 //   - a goroutine that schedules a timer asks [Expiry.Before] whether its
@@ -16,16 +12,15 @@
 //   - with no timers at all, [Expiry.HasTimers] is false and the loop parks
 //     with no deadline: zero wake-ups while idle.
 //
-// # Protocol
+// # Ordering
 //
-// One writer: the goroutine that owns the timer store (the loop) calls
-// [Expiry.Publish]. Any goroutine may read. Publish stores the deadline word
-// first and the flag second; both are sequentially consistent atomics, so a
+// One writer: the owner calls [Expiry.Publish]. Any goroutine may read.
+// Publish stores the deadline word first and the flag second, both with
+// sequentially consistent atomics, and every read is one such load, so a
 // reader that sees the flag set also sees a deadline at least as new as the
-// one published with it. A reader may see a stale value while the loop is
-// between a store change and its Publish; the loop re-reads its inbox after
-// publishing and before it parks, which is what makes a stale read safe (see
-// package core's park protocol).
+// one published with it. A reader may see a stale value while the owner is
+// between a change to its store and its Publish; the loop's park protocol,
+// which makes such a read safe, is stated in core/park.go.
 package cache
 
 import (
@@ -56,38 +51,28 @@ type Expiry struct {
 
 	// has reports next != None. Written by the owner after next; read by
 	// anyone. It is the cheap question the hot path asks first ("are there
-	// timers at all?"), refinement 3.1.2.2.
+	// timers at all?").
 	has atomic.Bool
 
 	_ [cacheLine - 8 - 4]byte
 }
 
-// New returns an Expiry with no timers published.
+// New returns an Expiry with no timers published. O(1), one allocation.
 func New() *Expiry {
 	e := new(Expiry)
 	e.next.Store(None)
 	return e
 }
 
-// Publish records that the earliest pending timer is due at when, or that
-// none is pending when ok is false. Only the goroutine that owns the timer
-// store may call it. O(1), two atomic stores.
-func (e *Expiry) Publish(when int64, ok bool) {
-	if !ok {
-		when = None
-	}
+// Publish records that the earliest pending timer is due at when, or, with
+// when == [None], that no timer is pending. Only the goroutine that owns the
+// timer store may call it. O(1), two atomic stores.
+func (e *Expiry) Publish(when int64) {
 	e.next.Store(when)
 	e.has.Store(when != None)
 	if debug {
 		e.verify()
 	}
-}
-
-// Next returns the published deadline; ok is false when no timer is pending.
-// Safe from any goroutine. O(1), one atomic load.
-func (e *Expiry) Next() (when int64, ok bool) {
-	when = e.next.Load()
-	return when, when != None
 }
 
 // HasTimers reports whether any timer is pending. Safe from any goroutine.
@@ -99,11 +84,11 @@ func (e *Expiry) HasTimers() bool { return e.has.Load() }
 // goroutine. O(1), one atomic load.
 func (e *Expiry) Before(when int64) bool { return when < e.next.Load() }
 
-// SleepFor is the sleep computation of the design note
-// (calculate_sleep_duration), without its lock: given the current time now it
-// returns how long the owner may park, 0 if the earliest timer is already
-// due, and ok false when no timer is pending (park until woken). It reads
-// only the atomics. O(1).
+// SleepFor returns how long the owner may park, given the current time now:
+// the time until the earliest timer, 0 if it is already due, and ok false
+// when no timer is pending (park until woken). It reads only the atomics,
+// so it needs no lock on the timer store. Safe from any goroutine. O(1), at
+// most two atomic loads.
 func (e *Expiry) SleepFor(now int64) (d int64, ok bool) {
 	if !e.has.Load() {
 		return 0, false
@@ -122,6 +107,6 @@ func (e *Expiry) SleepFor(now int64) (d int64, ok bool) {
 // owner's goroutine, between Publish calls.
 func (e *Expiry) verify() {
 	if e.has.Load() != (e.next.Load() != None) {
-		panic("cache: has-timers flag disagrees with the published deadline")
+		panic("hotloop: cache.Expiry: has-timers flag disagrees with the published deadline")
 	}
 }

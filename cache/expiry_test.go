@@ -10,13 +10,20 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// published returns the published deadline; ok is false when no timer is
+// pending.
+func (e *Expiry) published() (when int64, ok bool) {
+	when = e.next.Load()
+	return when, when != None
+}
+
 func TestExpiry(t *testing.T) {
 	e := New()
 	check := func(wantWhen int64, wantOK bool) {
 		t.Helper()
 		e.verify()
-		if when, ok := e.Next(); when != wantWhen || ok != wantOK || e.HasTimers() != wantOK {
-			t.Fatalf("Next = %d, %v; HasTimers = %v; want %d, %v", when, ok, e.HasTimers(), wantWhen, wantOK)
+		if when, ok := e.published(); when != wantWhen || ok != wantOK || e.HasTimers() != wantOK {
+			t.Fatalf("published = %d, %v; HasTimers = %v; want %d, %v", when, ok, e.HasTimers(), wantWhen, wantOK)
 		}
 	}
 	check(None, false)
@@ -26,7 +33,7 @@ func TestExpiry(t *testing.T) {
 	if d, ok := e.SleepFor(10); ok || d != 0 {
 		t.Fatalf("SleepFor with no timers = %d, %v; want park without deadline", d, ok)
 	}
-	e.Publish(100, true)
+	e.Publish(100)
 	check(100, true)
 	for _, c := range []struct {
 		now, d int64
@@ -38,7 +45,7 @@ func TestExpiry(t *testing.T) {
 	if e.Before(100) || !e.Before(99) {
 		t.Fatal("Before: a deadline equal to the published one needs no wake-up; an earlier one does")
 	}
-	e.Publish(12345, false) // ok false wins over the value
+	e.Publish(None)
 	check(None, false)
 }
 
@@ -59,7 +66,7 @@ func TestExpiryConcurrentReaders(t *testing.T) {
 					return
 				default:
 				}
-				if when, ok := e.Next(); ok && (when < 1000 || when >= 2000) {
+				if when, ok := e.published(); ok && (when < 1000 || when >= 2000) {
 					t.Errorf("read a deadline never published: %d", when)
 					return
 				}
@@ -67,7 +74,11 @@ func TestExpiryConcurrentReaders(t *testing.T) {
 		}()
 	}
 	for i := int64(0); i < 100000; i++ {
-		e.Publish(1000+i%1000, i%3 != 0)
+		when := 1000 + i%1000
+		if i%3 == 0 {
+			when = None
+		}
+		e.Publish(when)
 	}
 	close(stop)
 	wg.Wait()
@@ -76,7 +87,7 @@ func TestExpiryConcurrentReaders(t *testing.T) {
 func ExampleExpiry() {
 	e := New() // owned by the loop; read by anyone
 	fmt.Println(e.HasTimers())
-	e.Publish(5_000_000, true) // the earliest timer is due at t=5ms
+	e.Publish(5_000_000) // the earliest timer is due at t=5ms
 	d, ok := e.SleepFor(2_000_000)
 	fmt.Println(d, ok)               // park for 3ms
 	fmt.Println(e.Before(4_000_000)) // a poster's 4ms timer must wake the loop
@@ -88,7 +99,7 @@ func ExampleExpiry() {
 
 func BenchmarkSleepFor(b *testing.B) {
 	e := New()
-	e.Publish(1<<40, true)
+	e.Publish(1 << 40)
 	var sink int64
 	for b.Loop() {
 		d, _ := e.SleepFor(12345)

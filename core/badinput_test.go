@@ -8,8 +8,6 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
-
-	"github.com/hotloop/hotloop/queue"
 )
 
 // TestBadInputNilCallbacks: every method that takes a callback rejects nil
@@ -237,13 +235,14 @@ func TestBadInputNilContextAndOptions(t *testing.T) {
 	if err := <-errc; err != ErrClosed {
 		t.Fatalf("Run(nil ctx): %v", err)
 	}
-	// A capacity beyond the inbox's maximum is clamped, not a panic deep
-	// inside New. (Only the config is checked: allocating it is the
-	// caller's business.)
+	// A capacity beyond the inbox's maximum is not a panic deep inside
+	// New: queue.NewInbox clamps it to 1<<30 (TestNewInboxClamps in package
+	// queue). Only the config is checked: allocating it is the caller's
+	// business.
 	var c config
 	WithInboxSize(math.MaxInt)(&c)
-	if c.inboxSize != queue.MaxInboxCapacity {
-		t.Fatalf("WithInboxSize(MaxInt) = %d, want clamped to %d", c.inboxSize, queue.MaxInboxCapacity)
+	if c.inboxSize != math.MaxInt {
+		t.Fatalf("WithInboxSize(MaxInt) = %d, want it passed on for queue.NewInbox to clamp", c.inboxSize)
 	}
 }
 

@@ -151,7 +151,7 @@ func (l *Loop) postStampSlow() uint64 {
 	return uint64(l.now()) + 1
 }
 
-// stampPost is the inbox's stamp (queue.Inbox.SetStamp): it timestamps a
+// stampPost is the inbox's stamp (queue.WithStamp): it timestamps a
 // Post's message with 1 + the loop clock, for one inbox position in
 // lagEvery. Other messages (timer operations) are left alone, so that
 // position goes unsampled. Runs on the posting goroutine, before the

@@ -140,7 +140,6 @@ func New(opts ...Option) *Loop {
 	l := &Loop{
 		cfg:     cfg,
 		base:    time.Now(),
-		inbox:   queue.NewInbox[message](cfg.inboxSize),
 		expiry:  cache.New(),
 		done:    make(chan struct{}),
 		handoff: make(chan struct{}, 1),
@@ -148,11 +147,10 @@ func New(opts ...Option) *Loop {
 		pubWhen: cache.None,
 	}
 	l.local.l = l
-	l.inbox.SetMaxCap(min(cfg.inboxSize, queue.MaxInboxCapacity/inboxGrowth) * inboxGrowth) // no int overflow on 32-bit
+	l.inbox = queue.NewInbox(cfg.inboxSize,
+		queue.WithGrowth[message](inboxGrowth),
+		queue.WithStamp(cfg.health.lagEvery, l.stampPost)) // post-lag sampling (health.go); off when lagEvery is 0
 	l.handleFn = l.handle
-	if cfg.health.lagEvery != 0 {
-		l.inbox.SetStamp(cfg.health.lagEvery, l.stampPost) // post-lag sampling (health.go)
-	}
 	l.parker = newChanParker(l) // made in New, so that a Loop made in a synctest bubble parks durably in it
 	if cfg.precise {
 		l.parker = newPreciseParker(l) // WithPrecise: the futex parker on Linux

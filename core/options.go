@@ -3,8 +3,6 @@ package core
 import (
 	"log"
 	"runtime/debug"
-
-	"github.com/hotloop/hotloop/queue"
 )
 
 // An Option configures a Loop in New.
@@ -24,7 +22,7 @@ type config struct {
 }
 
 // inboxGrowth is how many times its initial size the inbox may grow to
-// (queue.Inbox.SetMaxCap): 4096 messages grow to at most 131072, about 6 MB.
+// (queue.WithGrowth): 4096 messages grow to at most 131072, about 6 MB.
 const inboxGrowth = 32
 
 func defaultConfig() config {
@@ -80,12 +78,10 @@ func WithBatch(n int) Option {
 // larger than the inbox and lets the rest go, so an idle loop holds at most
 // about twice the grown inbox (with the default size, 2 × 32 × 4096
 // messages of 40 bytes: about 10 MB) whatever the burst. Values below 2 are
-// treated as 2, values above queue.MaxInboxCapacity as
-// queue.MaxInboxCapacity.
+// treated as 2, values above 1<<30 as 1<<30 (queue.NewInbox clamps).
 func WithInboxSize(n int) Option {
 	return func(c *config) {
-		n = min(max(n, 2), queue.MaxInboxCapacity)
-		c.inboxSize = n
+		c.inboxSize = max(n, 2)
 	}
 }
 

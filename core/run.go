@@ -358,7 +358,7 @@ func (l *Loop) publish() {
 	}
 	if when != l.pubWhen {
 		l.pubWhen = when
-		l.expiry.Publish(when, ok)
+		l.expiry.Publish(when)
 	}
 	if l.sincePub++; l.sincePub >= statsEvery {
 		l.publishStats()
@@ -370,11 +370,8 @@ func (l *Loop) publish() {
 // is closed and its tail can no longer move. Loop goroutine only.
 func (l *Loop) drainAll() {
 	for !l.inbox.Empty() {
-		m, ok := l.inbox.Pop()
-		if !ok {
+		if l.inbox.Drain(l.cfg.batch, l.handleFn) == 0 {
 			runtime.Gosched()
-			continue
 		}
-		l.handle(&m)
 	}
 }

@@ -12,23 +12,23 @@ func TestInboxClose(t *testing.T) {
 			t.Fatalf("Push(%d) before Close failed", i)
 		}
 	}
-	if q.Closed() || !q.Close() || q.Close() || !q.Closed() {
+	if q.closed() || !q.Close() || q.Close() || !q.closed() {
 		t.Fatal("Close/Closed: wrong reports")
 	}
 	if q.Push(99) {
 		t.Fatal("Push after Close succeeded")
 	}
 	for i := 0; i < 10; i++ {
-		v, ok := q.Pop()
+		v, ok := q.pop()
 		if !ok || v != i {
-			t.Fatalf("Pop after Close = %d, %v; want %d, true", v, ok, i)
+			t.Fatalf("pop after Close = %d, %v; want %d, true", v, ok, i)
 		}
 	}
 	if !q.Empty() {
 		t.Fatal("not Empty after taking every accepted value")
 	}
-	if _, ok := q.Pop(); ok {
-		t.Fatal("Pop returned a value pushed after Close")
+	if _, ok := q.pop(); ok {
+		t.Fatal("pop returned a value pushed after Close")
 	}
 }
 
@@ -52,7 +52,7 @@ func TestInboxCloseUnderLoad(t *testing.T) {
 		}
 		got := make([]int, producers)
 		take := func() {
-			v, ok := q.Pop()
+			v, ok := q.pop()
 			if !ok {
 				return
 			}
@@ -82,7 +82,6 @@ func TestInboxCloseUnderLoad(t *testing.T) {
 func TestZeroInboxPanicsWithAMessage(t *testing.T) {
 	for name, f := range map[string]func(q *Inbox[int]){
 		"Push":  func(q *Inbox[int]) { q.Push(1) },
-		"Pop":   func(q *Inbox[int]) { q.Pop() },
 		"Drain": func(q *Inbox[int]) { q.Drain(1, func(*int) {}) },
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -19,21 +19,20 @@
 // Position p is free for a producer once head > p-cap, that is once the
 // consumer has popped position p-cap, the slot's previous occupant.
 //
-// A producer loads head, then tail (so that head <= tail), and if
-// tail-head < cap reserves position p = tail with a compare-and-swap of tail
-// from p to p+1; it then writes the value into the slot and publishes it by
-// storing seq = p+1. The consumer owns head; it loads the mark of the slot
-// at head, and if it equals head+1 it takes the value, zeroes the slot (so
-// the garbage collector can free what the value pointed to) and stores
-// head+1 — Pop after every value, Drain once after a run of values, which
-// saves an atomic store per value. Two happens-before edges make the plain
-// accesses to a slot's value safe: the producer's store of seq = p+1 before
-// the consumer's load of it orders the write of the value before its read;
-// and the consumer's store of head > p-cap, loaded by the producer before
-// its reservation, orders the consumer's clearing of the slot's previous
-// value before the producer's write. A head loaded late only makes the
-// ring look fuller than it is, which is safe: Push looks twice before it
-// takes the slow path.
+// A producer loads head, then tail (so that head <= tail), and if tail-head
+// < cap reserves position p = tail with a compare-and-swap of tail from p to
+// p+1; it then writes the value into the slot and publishes it by storing
+// seq = p+1. The consumer owns head; it loads the mark of the slot at head,
+// and if it equals head+1 it takes the value, zeroes the slot (so the
+// garbage collector can free what the value pointed to) and moves on; Drain
+// stores head once after a run of values, which saves an atomic store per
+// value. Two happens-before edges make the plain accesses to a slot's value
+// safe: the producer's store of seq = p+1 before the consumer's load of it
+// orders the write of the value before its read; and the consumer's store of
+// head > p-cap, loaded by the producer before its reservation, orders the
+// consumer's clearing of the slot's previous value before the producer's
+// write. A head loaded late only makes the ring look fuller than it is,
+// which is safe: Push looks twice before it takes the slow path.
 //
 // # Overflow
 //
@@ -51,7 +50,7 @@
 // the flag was set has been consumed; and it delivers the whole batch before
 // it looks at the ring again.
 //
-// Growth. With [Inbox.SetMaxCap], the consumer, when it takes an overflow
+// Growth. With [WithGrowth], the consumer, when it takes an overflow
 // batch of at least a quarter of the ring's capacity, installs a larger
 // ring (Inbox.ring, an atomic pointer) in the same critical section, before
 // it clears the flag. At that moment the ring is empty (head has reached the
@@ -92,29 +91,20 @@
 // Values from different producers are ordered only by when their Push
 // linearises; the queue promises nothing more.
 //
-// # Park protocol
+// # Waking a consumer
 //
-// The loop parks (blocks waiting for a wake-up) when it has nothing to do.
-// The protocol relies on [Inbox.Empty] being conservative and on all atomics
-// being sequentially consistent (go.uber.org/atomic wraps sync/atomic, which
-// is):
-//
-//	loop:     parked.Store(true); if !inbox.Empty() { parked.Store(false); run } else { block }
-//	producer: inbox.Push(v);      if parked.Load() { wake the loop }
-//
-// Every Push performs an atomic read-modify-write or load of tail (the CAS
-// that reserves a position, the CAS that sets the flag, or the load that sees
-// the flag set, all before it returns), and Empty loads tail. In the single
-// total order of these operations either the loop's load of tail comes after
-// the producer's access, and then it sees tail != head or the flag set, so
-// Empty reports false; or it comes before, and then the loop's earlier store
-// of parked precedes the producer's later load of parked, so the producer
-// sees parked and wakes the loop. Either way no wake-up is lost.
+// Every Push performs a sequentially consistent read-modify-write or load
+// of tail before it returns (the CAS that reserves a position, the CAS that
+// sets the overflow flag, or the load that sees the flag set), and
+// [Inbox.Empty] is a sequentially consistent load of tail that reports false
+// from then until the value is taken, so a consumer that stores a flag then
+// checks Empty and a producer that pushes then loads the flag cannot both
+// miss. The loop's park protocol is stated in core/park.go.
 //
 // Empty reports false as soon as a position is reserved, before the value is
-// published. The consumer may therefore briefly see Empty() == false together
-// with Pop() returning (zero, false); the caller should yield and retry, as
-// the producer is between its reservation and its publication.
+// published, so the consumer may briefly see Empty() == false while Drain
+// takes nothing; it should yield and retry, as the producer is between its
+// reservation and its publication.
 //
 // # Ring
 //

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// TestInboxDrain checks that Drain delivers what Pop would, in order, up to
+// TestInboxDrain checks that Drain delivers what pop would, in order, up to
 // max, through the ring and the overflow, zeroing what it delivered and
 // publishing head, so that Len and Empty are exact afterwards.
 func TestInboxDrain(t *testing.T) {
@@ -80,16 +80,15 @@ func TestInboxDrainStopsAtUnpublished(t *testing.T) {
 	}
 }
 
-// TestInboxStamp: SetStamp marks the last value of every group of n ring
+// TestInboxStamp: WithStamp marks the last value of every group of n ring
 // positions, and every n-th overflow value.
 func TestInboxStamp(t *testing.T) {
 	type msg struct {
 		i       int
 		stamped bool
 	}
-	q := NewInbox[msg](8)
-	q.SetStamp(3, func(m *msg) { m.stamped = true }) // rounded up to 4
-	for i := range 20 {                              // 8 in the ring, 12 in the overflow
+	q := NewInbox(8, WithStamp(3, func(m *msg) { m.stamped = true })) // every 3 is rounded up to 4
+	for i := range 20 {                                               // 8 in the ring, 12 in the overflow
 		q.Push(msg{i: i})
 	}
 	var stamped []int
@@ -104,11 +103,10 @@ func TestInboxStamp(t *testing.T) {
 	}
 }
 
-// TestInboxGrow: with SetMaxCap, taking a large overflow grows the ring
+// TestInboxGrow: with WithGrowth, taking a large overflow grows the ring
 // (never beyond the limit), and values keep their order across the change.
 func TestInboxGrow(t *testing.T) {
-	q := NewInbox[int](4)
-	q.SetMaxCap(60) // rounded up to 64
+	q := NewInbox(4, WithGrowth[int](16)) // up to 64
 	next, want := 0, 0
 	push := func(n int) {
 		for range n {
@@ -118,9 +116,9 @@ func TestInboxGrow(t *testing.T) {
 	}
 	pop := func(n int) {
 		for range n {
-			v, ok := q.Pop()
+			v, ok := q.pop()
 			if !ok || v != want {
-				t.Fatalf("Pop = (%d, %v), want (%d, true)", v, ok, want)
+				t.Fatalf("pop = (%d, %v), want (%d, true)", v, ok, want)
 			}
 			want++
 		}
@@ -148,20 +146,20 @@ func TestInboxGrow(t *testing.T) {
 	if !q.Empty() || q.Len() != 0 {
 		t.Fatal("not empty at the end")
 	}
-	// Without SetMaxCap the ring never grows.
+	// Without WithGrowth the ring never grows.
 	q2 := NewInbox[int](4)
 	for i := range 100 {
 		q2.Push(i)
 	}
 	q2.Drain(100, func(*int) {})
 	if q2.Cap() != 4 {
-		t.Fatalf("Cap = %d without SetMaxCap, want 4", q2.Cap())
+		t.Fatalf("Cap = %d without WithGrowth, want 4", q2.Cap())
 	}
 }
 
 // TestInboxGrowConcurrent has producers push tagged values into a small
 // ring that may grow while they push, and the consumer take them with Drain
-// and Pop in turn; every value must arrive once, each producer's in order.
+// and pop in turn; every value must arrive once, each producer's in order.
 func TestInboxGrowConcurrent(t *testing.T) {
 	n := 20000
 	if testing.Short() {
@@ -170,8 +168,7 @@ func TestInboxGrowConcurrent(t *testing.T) {
 	for _, producers := range []int{1, 2, 8} {
 		t.Run(fmt.Sprintf("producers=%d", producers), func(t *testing.T) {
 			per := n / producers
-			q := NewInbox[tagged](2)
-			q.SetMaxCap(1 << 12)
+			q := NewInbox(2, WithGrowth[tagged](1<<11)) // up to 1<<12
 			wait := pushTagged(q, producers, per, 64)
 			order := inOrder{t, make([]int, producers)}
 			got, total := 0, producers*per
@@ -184,7 +181,7 @@ func TestInboxGrowConcurrent(t *testing.T) {
 				k := 0
 				if round%2 == 0 {
 					k = q.Drain(1+round%97, check)
-				} else if v, ok := q.Pop(); ok {
+				} else if v, ok := q.pop(); ok {
 					check(&v)
 					k = 1
 				}

@@ -2,6 +2,7 @@ package queue_test
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/hotloop/hotloop/queue"
@@ -19,16 +20,20 @@ func ExampleInbox() {
 		}
 	}()
 	wg.Wait()
+	q.Close() // from here on Push reports false
+	fmt.Println("cap:", q.Cap(), "len:", q.Len(), "push after close:", q.Push("g"))
 
-	fmt.Println("cap:", q.Cap(), "len:", q.Len())
-	for !q.Empty() { // only the consumer calls Pop and Empty
-		if v, ok := q.Pop(); ok {
-			fmt.Print(v, " ")
+	// Only the consumer calls Drain and Empty. After Close, draining until
+	// Empty takes every value whose Push succeeded; Drain returns 0 only
+	// while a producer is between reserving a slot and writing it.
+	for !q.Empty() {
+		if q.Drain(16, func(s *string) { fmt.Print(*s, " ") }) == 0 {
+			runtime.Gosched()
 		}
 	}
 	fmt.Println()
 	// Output:
-	// cap: 4 len: 6
+	// cap: 4 len: 6 push after close: false
 	// a b c d e f
 }
 

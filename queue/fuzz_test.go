@@ -5,7 +5,7 @@ import "testing"
 // FuzzInbox interprets data as a sequence of operations on a small inbox
 // (the first byte picks the capacity, and with bit 4 set lets the ring grow
 // to 64) and checks every result against a plain slice. Ops: even byte =
-// Push; byte%4 == 1: Pop; byte%4 == 3: Drain of up to byte>>2%8+1 values.
+// Push; byte%4 == 1: pop; byte%4 == 3: Drain of up to byte>>2%8+1 values.
 func FuzzInbox(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 1, 1})
 	f.Add([]byte{1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1})
@@ -15,10 +15,12 @@ func FuzzInbox(f *testing.F) {
 		if len(data) == 0 {
 			return
 		}
-		q := NewInbox[int](int(data[0]%8) + 1)
+		capacity := int(data[0]%8) + 1
+		var opts []InboxOption[int]
 		if data[0]&0x10 != 0 {
-			q.SetMaxCap(64)
+			opts = append(opts, WithGrowth[int](64/ringCapacity(capacity))) // up to 64
 		}
+		q := NewInbox(capacity, opts...)
 		var model []int
 		next := 0
 		for i, op := range data[1:] {
@@ -28,13 +30,13 @@ func FuzzInbox(f *testing.F) {
 				model = append(model, next)
 				next++
 			case op%4 == 1:
-				v, ok := q.Pop()
+				v, ok := q.pop()
 				if ok != (len(model) > 0) {
-					t.Fatalf("op %d: Pop ok = %v with %d modelled values", i, ok, len(model))
+					t.Fatalf("op %d: pop ok = %v with %d modelled values", i, ok, len(model))
 				}
 				if ok {
 					if v != model[0] {
-						t.Fatalf("op %d: Pop = %d, want %d", i, v, model[0])
+						t.Fatalf("op %d: pop = %d, want %d", i, v, model[0])
 					}
 					model = model[1:]
 				}
@@ -61,8 +63,8 @@ func FuzzInbox(f *testing.F) {
 }
 
 // FuzzRing interprets data as operations on a Ring and checks them against a
-// slice. Ops by byte%4: 0,1 = PushBack, 2 = PopFront, 3 = Reset (only if the
-// byte is 255, so resets are rare).
+// slice. Ops by byte%4: 0,1 = PushBack, 2,3 = PopFront; 255 pops
+// everything (rare, so that long runs stay long).
 func FuzzRing(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 2, 2})
 	f.Add([]byte{0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 0, 2})
@@ -73,8 +75,12 @@ func FuzzRing(f *testing.F) {
 		for i, op := range data {
 			switch {
 			case op == 255:
-				r.Reset()
-				model = model[:0]
+				for r.Len() > 0 {
+					if v, ok := r.PopFront(); !ok || v != model[0] {
+						t.Fatalf("op %d: PopFront = (%d, %v), want (%d, true)", i, v, ok, model[0])
+					}
+					model = model[1:]
+				}
 			case op%4 == 2 || op%4 == 3:
 				v, ok := r.PopFront()
 				if ok != (len(model) > 0) {

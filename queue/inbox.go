@@ -1,15 +1,17 @@
 package queue
 
 import (
-	"fmt"
 	"sync"
 
 	"go.uber.org/atomic"
 	"golang.org/x/sys/cpu"
 )
 
-// MaxInboxCapacity is the largest ring capacity [NewInbox] accepts.
-const MaxInboxCapacity = 1 << 30
+// maxCapacity is the largest ring capacity an Inbox has, at first or
+// grown: NewInbox and WithGrowth clamp to it. Slot positions are compared
+// modulo the range of a uintptr (see slot.seq), which needs capacity <= 1<<30
+// on 32-bit platforms.
+const maxCapacity = 1 << 30
 
 // overflowFlag is the top bit of Inbox.tail. When set, the ring is closed to
 // new reservations and every Push appends to Inbox.overflow. The low 63 bits
@@ -59,18 +61,18 @@ type ring[T any] struct {
 // It is a ring of slots with per-slot publication marks (after Dmitry
 // Vyukov's bounded MPMC queue, specialised to one consumer, which releases
 // slots by advancing head rather than slot by slot), backed by an unbounded
-// overflow slice used only when the ring is full; with [Inbox.SetMaxCap]
-// the consumer grows the ring when it overflows. Any goroutine may call
-// [Inbox.Push], [Inbox.Len] and [Inbox.Cap]; only the single consumer
-// goroutine may call [Inbox.Pop], [Inbox.Drain] and [Inbox.Empty]. See the
+// overflow slice used only when the ring is full; with [WithGrowth] the
+// consumer grows the ring when it overflows. Any goroutine may call
+// [Inbox.Push], [Inbox.Close], [Inbox.Len] and [Inbox.Cap]; only the single
+// consumer goroutine may call [Inbox.Drain] and [Inbox.Empty]. See the
 // package comment for the protocol and the argument that each producer's
-// values are popped in the order it pushed them.
+// values are delivered in the order it pushed them.
 //
-// Memory: the ring (it grows, never shrinks, up to SetMaxCap) and, while
-// the ring overflows, the overflow slice, which grows with the burst. Once
-// the consumer has drained a burst, it keeps an overflow buffer of at most
-// max(ring capacity, 1024) values for the next one and drops a larger one,
-// so an idle Inbox holds at most about twice its ring.
+// Memory: the ring (it grows, never shrinks, up to [WithGrowth]'s limit)
+// and, while the ring overflows, the overflow slice, which grows with the
+// burst. Once the consumer has drained a burst, it keeps an overflow buffer
+// of at most max(ring capacity, 1024) values for the next one and drops a
+// larger one, so an idle Inbox holds at most about twice its ring.
 //
 // An Inbox must be created with [NewInbox] and must not be copied.
 type Inbox[T any] struct {
@@ -88,7 +90,8 @@ type Inbox[T any] struct {
 	_ cpu.CacheLinePad
 
 	// head is the next position the consumer will pop. Written only by the
-	// consumer, once per Pop, after it has read and zeroed the slot; loaded
+	// consumer, once per run of values Drain takes, after it has read and
+	// zeroed their slots; loaded
 	// by producers before they reserve a position (position p may be
 	// reserved once head > p-cap: the slot's previous value is gone) and by
 	// Len. Its store/load pair orders the consumer's zeroing of a slot
@@ -111,8 +114,8 @@ type Inbox[T any] struct {
 	// loads after its reservation.
 	ring atomic.Pointer[ring[T]]
 
-	// maxCap is the largest capacity grow may reach (SetMaxCap); the
-	// ring's own capacity if it may not grow. Set before any Push.
+	// maxCap is the largest capacity largerRing may reach (WithGrowth);
+	// the ring's own capacity if it may not grow. Set by NewInbox.
 	maxCap int
 
 	// mu guards overflow and the setting/clearing of overflowFlag on the
@@ -128,7 +131,7 @@ type Inbox[T any] struct {
 	// ring position p with p&stampMask == stampMask, before publishing it,
 	// and on every (stampMask+1)-th overflow value (counted by ovfSeq, under
 	// mu): the last of each group, so a long period samples nothing early.
-	// Set by SetStamp before any Push; read-only afterwards.
+	// Set by NewInbox (WithStamp); read-only afterwards.
 	stamp     func(*T)
 	stampMask uint64
 	ovfSeq    uint64
@@ -153,55 +156,87 @@ func mustRing[T any](r *ring[T]) *ring[T] {
 // as many as the ring holds, and at least 1024.
 func keepOverflow(capacity int) int { return max(capacity, 1024) }
 
-// NewInbox returns an empty Inbox whose ring holds capacity values. The
-// zero Inbox is not usable: Push, Pop and Drain panic on it with a message.
-// capacity is rounded up to a power of two, with a minimum of 2. NewInbox
-// panics if capacity exceeds [MaxInboxCapacity].
+// NewInbox returns an empty Inbox whose ring holds capacity values,
+// configured by opts. capacity is rounded up to a power of two, at least 2
+// and at most 1<<30 (a larger one is clamped: the ring's size only decides
+// when Push takes its slower overflow path, never whether it accepts a
+// value). The zero Inbox is not usable: Push and Drain panic on it with a
+// message.
 //
 // It takes O(capacity) time and allocates the ring up front.
-func NewInbox[T any](capacity int) *Inbox[T] {
-	if capacity > MaxInboxCapacity {
-		panic(fmt.Sprintf("queue: NewInbox capacity %d exceeds the maximum %d (1<<30)", capacity, MaxInboxCapacity))
-	}
-	n := 2
-	for n < capacity {
-		n <<= 1
-	}
+func NewInbox[T any](capacity int, opts ...InboxOption[T]) *Inbox[T] {
+	n := ringCapacity(capacity)
 	q := &Inbox[T]{maxCap: n}
 	q.ring.Store(&ring[T]{mask: uint64(n - 1), slots: make([]slot[T], n)})
+	for _, o := range opts {
+		if o != nil {
+			o(q)
+		}
+	}
 	return q // every seq is 0: no position is published (position p publishes p+1 >= 1)
 }
 
-// SetStamp makes Push call stamp on one value in every n (n = every,
-// rounded up to a power of two), in place, after Push has stored it and
-// before the consumer can see it: on the value at every n-th ring position,
-// and on every n-th value that takes the overflow. It picks values by the
-// position they reserved, so producers share no counter and need no random
-// number. A nil stamp turns it off. stamp runs on the pushing goroutine and
-// must not touch the inbox. SetStamp must be called before the first Push.
-func (q *Inbox[T]) SetStamp(every uint64, stamp func(*T)) {
-	p := uint64(1)
-	for p < every && p < 1<<62 {
-		p <<= 1
-	}
-	q.stamp, q.stampMask = stamp, p-1
-}
+// ringCapacity is the ring capacity NewInbox makes for a requested
+// capacity: a power of two, at least 2 and at most maxCapacity.
+func ringCapacity(capacity int) int { return ceilPow2(min(capacity, maxCapacity)) }
 
-// SetMaxCap lets the ring grow, up to n values (rounded up to a power of
-// two, at most MaxInboxCapacity): when the consumer takes an overflow batch
-// of at least a quarter of the ring's capacity, it replaces the (then
-// empty) ring with one large enough for twice the ring and that batch, so
-// that a producer that keeps outrunning the consumer stops paying for
-// the overflow's lock and allocations. The ring never shrinks. n at or
-// below the current capacity turns growth off (the default). SetMaxCap must
-// be called before the first Push.
-func (q *Inbox[T]) SetMaxCap(n int) {
-	n = min(n, MaxInboxCapacity)
+// ceilPow2 returns the smallest power of two >= n, and at least 2. n must
+// be at most maxCapacity.
+func ceilPow2(n int) int {
 	c := 2
 	for c < n {
 		c <<= 1
 	}
-	q.maxCap = max(c, q.Cap())
+	return c
+}
+
+// An InboxOption configures an Inbox when [NewInbox] makes it. Options
+// exist only at construction, so no Push can see an Inbox half configured.
+type InboxOption[T any] func(*Inbox[T])
+
+// WithGrowth lets the ring grow, up to factor times its initial capacity
+// (rounded up to a power of two, at most 1<<30): when the consumer takes an
+// overflow batch of at least a quarter of the ring's capacity, it replaces
+// the (then empty) ring with one large enough for twice the ring and that
+// batch, so that a producer that keeps outrunning the consumer stops paying
+// for the overflow's lock and allocations. The ring never shrinks. A factor
+// of 1 or less turns growth off, which is the default. Growing costs the
+// consumer O(new capacity) once, in Drain.
+func WithGrowth[T any](factor int) InboxOption[T] {
+	return func(q *Inbox[T]) {
+		c := q.Cap()
+		switch {
+		case factor <= 1:
+			q.maxCap = c
+		case factor > maxCapacity/c: // c*factor would exceed the maximum, or overflow an int
+			q.maxCap = maxCapacity
+		default:
+			q.maxCap = ceilPow2(c * factor)
+		}
+	}
+}
+
+// WithStamp makes Push call stamp on one value in every n (n = every,
+// rounded up to a power of two), in place, after Push has stored it and
+// before the consumer can see it: on the value at every n-th ring position,
+// and on every n-th value that takes the overflow. It picks values by the
+// position they reserved, so producers share no counter and need no random
+// number; the event loop uses it to timestamp a sample of its posts. stamp
+// runs on the pushing goroutine and must not touch the inbox; its cost is
+// added to the Push that calls it. every == 0 or a nil stamp turns stamping
+// off, which is the default.
+func WithStamp[T any](every uint64, stamp func(*T)) InboxOption[T] {
+	return func(q *Inbox[T]) {
+		if every == 0 || stamp == nil {
+			q.stamp, q.stampMask = nil, 0
+			return
+		}
+		p := uint64(1)
+		for p < every && p < 1<<62 {
+			p <<= 1
+		}
+		q.stamp, q.stampMask = stamp, p-1
+	}
 }
 
 // Push appends v to the inbox. It may be called from any goroutine,
@@ -282,10 +317,13 @@ func (q *Inbox[T]) pushOverflow(v T) bool {
 
 // Close makes every later Push fail (report false). Values whose Push
 // succeeded stay in the inbox for the consumer, and once the consumer sees
-// Empty, it has taken all of them: after Close the tail no longer moves. It
-// reports whether this call closed the inbox (false if it was closed
-// already). Safe from any goroutine. O(1) plus retries; takes the overflow
-// mutex, so that no overflow append can slip in after it.
+// Empty, it has taken all of them: after Close the tail no longer moves, so
+// a consumer that calls Drain until Empty reports true, yielding when Drain
+// returns 0 (a producer has reserved a position and not yet written it),
+// takes every accepted value. It reports whether this call closed the inbox
+// (false if it was closed already). Safe from any goroutine. O(1) plus
+// retries; takes the overflow mutex, so that no overflow append can slip in
+// after it.
 func (q *Inbox[T]) Close() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -298,41 +336,6 @@ func (q *Inbox[T]) Close() bool {
 			return true
 		}
 	}
-}
-
-// Closed reports whether Close has been called. Safe from any goroutine.
-// O(1).
-func (q *Inbox[T]) Closed() bool { return q.tail.Load()&closedFlag != 0 }
-
-// Pop removes and returns the value at the front of the inbox. It must be
-// called only by the consumer goroutine.
-//
-// ok is false when no value is published yet: the inbox is empty, or the
-// next position has been reserved by a producer that has not finished
-// writing it (then [Inbox.Empty] reports false; yield and retry).
-//
-// The slot or overflow entry the value came from is zeroed so that the
-// garbage collector can free what v points to. O(1) and allocation-free,
-// except that taking the overflow (once per batch) locks the mutex.
-func (q *Inbox[T]) Pop() (v T, ok bool) {
-	if q.next < len(q.batch) {
-		return q.popBatch(), true
-	}
-	h := q.head.Load()
-	r := mustRing(q.ring.Load())
-	s := &r.slots[h&r.mask]
-	if s.seq.Load() == uintptr(h+1) {
-		v = s.val
-		var zero T
-		s.val = zero
-		q.head.Store(h + 1) // release the slot to the producer of position h+cap
-
-		return v, true
-	}
-	if !q.takeOverflow(h) {
-		return v, false
-	}
-	return q.popBatch(), true
 }
 
 // takeOverflow is called by the consumer when nothing is published at head
@@ -363,7 +366,7 @@ func (q *Inbox[T]) takeOverflow(h uint64) bool {
 }
 
 // largerRing returns a new ring to replace the current one, given an
-// overflow of n values, or nil if the ring is large enough or SetMaxCap
+// overflow of n values, or nil if the ring is large enough or WithGrowth
 // does not allow more: it grows when n is at least a quarter of the
 // capacity, to hold twice the ring and the overflow. Its first lap holds
 // positions h to h+cap-1; each slot is marked as holding the position one
@@ -402,17 +405,23 @@ func (q *Inbox[T]) largerRing(h uint64, n int) *ring[T] {
 	return r
 }
 
-// Drain pops up to max values in FIFO order, as max calls of Pop would,
-// calling f on each; it returns how many it popped. It must be called only
-// by the consumer goroutine, and f must not call Pop, Drain or Empty.
+// Drain removes up to max values from the front of the inbox, in FIFO
+// order, calling f on each; it returns how many it removed. It is the
+// consumer's only way to take values, and it must be called only by the
+// consumer goroutine; f must not call Drain or Empty (it may Push).
 //
-// f receives a pointer to the value in place; the pointer is valid only
-// until f returns (the slot is then zeroed). Drain stops early when no
-// value is published at the head, exactly where Pop would report false.
+// f receives a pointer to the value in place, with no copy; the pointer is
+// valid only until f returns (the slot is then zeroed, so that the garbage
+// collector can free what the value pointed to). Drain stops early when no
+// value is published at the front: the inbox is empty, or the next position
+// has been reserved by a producer that has not finished writing it (then
+// [Inbox.Empty] reports false; yield and call Drain again).
 //
-// It is cheaper per value than Pop: no copy of the value, and the ring
-// slots are handed back to producers with one atomic store of head at the
-// end rather than one per value. O(number popped), allocation-free.
+// The ring slots are handed back to producers with one atomic store at the
+// end of each run of values rather than one per value. O(number removed)
+// and allocation-free, except that taking the overflow (once per batch)
+// locks the mutex, and growing the ring ([WithGrowth]) allocates the new
+// one.
 func (q *Inbox[T]) Drain(max int, f func(*T)) int {
 	n := 0
 	var zero T
@@ -440,8 +449,8 @@ func (q *Inbox[T]) Drain(max int, f func(*T)) int {
 			q.head.Store(h) // release the slots to the producers of positions up to h-1+cap
 			continue
 		}
-		// Nothing published at head: take the overflow if it is due, as
-		// Pop does, and go on with it.
+		// Nothing published at head: take the overflow if it is due, and
+		// go on with it.
 		if !q.takeOverflow(h) {
 			break
 		}
@@ -449,11 +458,11 @@ func (q *Inbox[T]) Drain(max int, f func(*T)) int {
 	return n
 }
 
-// popBatch delivers the next value of batch. The caller has checked that one
-// remains; a non-empty overflow always goes with the flag set (invariant I1),
-// so a freshly taken batch is never empty.
-func (q *Inbox[T]) popBatch() T {
-	v := q.batch[q.next]
+// popBatch removes the next value of batch, which Drain has handed to its
+// f, zeroing it. The caller has checked that one remains; a non-empty
+// overflow always goes with the flag set (invariant I1), so a freshly taken
+// batch is never empty.
+func (q *Inbox[T]) popBatch() {
 	var zero T
 	q.batch[q.next] = zero
 	q.next++
@@ -471,19 +480,20 @@ func (q *Inbox[T]) popBatch() T {
 		}
 		q.next = 0
 	}
-	return v
 }
 
 // Empty reports whether the inbox holds nothing, conservatively. It must be
 // called only by the consumer goroutine.
 //
 // Empty reports false if any Push has reserved a ring position that the
-// consumer has not popped (tail != head), even if the value is not yet
+// consumer has not taken (tail != head), even if the value is not yet
 // published; if the overflow flag is set; or if values the consumer took
 // from the overflow are still undelivered. So once a Push has returned, or
 // is far enough along to have touched tail, Empty reports false until that
-// value is popped. With sequentially consistent atomics this is what makes
-// the park protocol in the package comment free of lost wake-ups. O(1).
+// value is taken. Empty is one sequentially consistent load of tail, and
+// every Push a sequentially consistent read-modify-write or load of it
+// (see "Waking a consumer" in the package comment). O(1), one load of
+// each of tail and head.
 func (q *Inbox[T]) Empty() bool {
 	return q.next == len(q.batch) && q.tail.Load()&^closedFlag == q.head.Load()
 }
@@ -502,8 +512,10 @@ func (q *Inbox[T]) Len() int {
 	return int(n + max(q.pending.Load(), 0))
 }
 
-// Cap returns the capacity of the ring (the number of values Push can hold
-// without taking the slow path). O(1).
+// Cap returns the capacity of the ring: the number of values Push can hold
+// without taking the slower overflow path. It is the initial capacity, or
+// larger once the ring has grown ([WithGrowth]), and with Len the one way
+// to see what memory an inbox holds. Safe from any goroutine. O(1).
 func (q *Inbox[T]) Cap() int {
 	return len(q.ring.Load().slots)
 }

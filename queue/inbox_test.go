@@ -2,8 +2,8 @@ package queue
 
 import (
 	"fmt"
+	"math"
 	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,15 +21,23 @@ func TestNewInboxCapacity(t *testing.T) {
 	}
 }
 
-func TestNewInboxTooLarge(t *testing.T) {
-	defer func() {
-		r := recover()
-		msg, _ := r.(string)
-		if !strings.Contains(msg, "exceeds the maximum") {
-			t.Fatalf("recover() = %v, want a capacity panic", r)
+// TestNewInboxClamps: a capacity above 1<<30 is clamped, not a panic, and
+// so is a growth factor that would overflow an int. (The ring itself is
+// not made: 1<<30 slots are the caller's memory to spend.)
+func TestNewInboxClamps(t *testing.T) {
+	for _, n := range []int{maxCapacity, maxCapacity + 1, math.MaxInt} {
+		if got := ringCapacity(n); got != maxCapacity {
+			t.Errorf("ringCapacity(%d) = %d, want %d", n, got, maxCapacity)
 		}
-	}()
-	NewInbox[struct{}](MaxInboxCapacity + 1)
+	}
+	for _, tc := range []struct{ capacity, factor, want int }{
+		{4, 0, 4}, {4, 1, 4}, {4, 3, 16}, {4, 16, 64}, {1000, 32, 32768},
+		{4, math.MaxInt, maxCapacity}, {1 << 20, 1 << 20, maxCapacity},
+	} {
+		if got := NewInbox(tc.capacity, WithGrowth[int](tc.factor)).maxCap; got != tc.want {
+			t.Errorf("NewInbox(%d, WithGrowth(%d)) may grow to %d, want %d", tc.capacity, tc.factor, got, tc.want)
+		}
+	}
 }
 
 func TestInboxEmptyLenCap(t *testing.T) {
@@ -37,8 +45,8 @@ func TestInboxEmptyLenCap(t *testing.T) {
 	if !q.Empty() || q.Len() != 0 || q.Cap() != 4 {
 		t.Fatalf("new inbox: Empty=%v Len=%d Cap=%d", q.Empty(), q.Len(), q.Cap())
 	}
-	if v, ok := q.Pop(); ok || v != 0 {
-		t.Fatalf("Pop on empty = (%v, %v)", v, ok)
+	if v, ok := q.pop(); ok || v != 0 {
+		t.Fatalf("pop on empty = (%v, %v)", v, ok)
 	}
 	for i := range 10 { // 4 in the ring, 6 in the overflow
 		q.Push(i)
@@ -50,9 +58,9 @@ func TestInboxEmptyLenCap(t *testing.T) {
 		t.Fatal("overflow flag not set after pushing past capacity")
 	}
 	for i := range 10 {
-		v, ok := q.Pop()
+		v, ok := q.pop()
 		if !ok || v != i {
-			t.Fatalf("Pop = (%v, %v), want (%d, true)", v, ok, i)
+			t.Fatalf("pop = (%v, %v), want (%d, true)", v, ok, i)
 		}
 		if q.Len() != 9-i || q.Empty() != (i == 9) {
 			t.Fatalf("after %d pops: Empty=%v Len=%d", i+1, q.Empty(), q.Len())
@@ -64,7 +72,7 @@ func TestInboxEmptyLenCap(t *testing.T) {
 }
 
 // TestInboxEmptyReservedUnpublished simulates a producer that has reserved
-// a position but not yet published it: Empty must be false and Pop must
+// a position but not yet published it: Empty must be false and pop must
 // report nothing, and the value must arrive once published.
 func TestInboxEmptyReservedUnpublished(t *testing.T) {
 	q := NewInbox[int](4)
@@ -75,15 +83,15 @@ func TestInboxEmptyReservedUnpublished(t *testing.T) {
 	if q.Empty() {
 		t.Fatal("Empty() = true with a reserved position")
 	}
-	if _, ok := q.Pop(); ok {
-		t.Fatal("Pop returned a reserved-but-unpublished value")
+	if _, ok := q.pop(); ok {
+		t.Fatal("pop returned a reserved-but-unpublished value")
 	}
 	r := q.ring.Load()
 	s := &r.slots[tl&r.mask]
 	s.val = 7
 	s.seq.Store(uintptr(tl + 1))
-	if v, ok := q.Pop(); !ok || v != 7 {
-		t.Fatalf("Pop = (%v, %v), want (7, true)", v, ok)
+	if v, ok := q.pop(); !ok || v != 7 {
+		t.Fatalf("pop = (%v, %v), want (7, true)", v, ok)
 	}
 	if !q.Empty() {
 		t.Fatal("Empty() = false after draining")
@@ -99,9 +107,9 @@ func TestInboxWrapManyTimes(t *testing.T) {
 			next++
 		}
 		for q.Len() > 0 {
-			v, ok := q.Pop()
+			v, ok := q.pop()
 			if !ok || v != want {
-				t.Fatalf("round %d: Pop = (%v, %v), want (%d, true)", round, v, ok, want)
+				t.Fatalf("round %d: pop = (%v, %v), want (%d, true)", round, v, ok, want)
 			}
 			want++
 		}
@@ -122,7 +130,7 @@ func TestInboxOverflowFIFO(t *testing.T) {
 			next++
 		}
 		for range round%29 + 1 {
-			v, ok := q.Pop()
+			v, ok := q.pop()
 			if !ok {
 				break
 			}
@@ -133,7 +141,7 @@ func TestInboxOverflowFIFO(t *testing.T) {
 		}
 	}
 	for {
-		v, ok := q.Pop()
+		v, ok := q.pop()
 		if !ok {
 			break
 		}
@@ -153,8 +161,8 @@ func TestInboxPopZeroesSlots(t *testing.T) {
 		q.Push(new(int))
 	}
 	for range 6 {
-		if _, ok := q.Pop(); !ok {
-			t.Fatal("Pop failed")
+		if _, ok := q.pop(); !ok {
+			t.Fatal("pop failed")
 		}
 	}
 	for i, s := range q.ring.Load().slots {
@@ -173,10 +181,10 @@ func TestInboxAllocs(t *testing.T) {
 	q := NewInbox[int](64)
 	allocs := testing.AllocsPerRun(1000, func() {
 		q.Push(1)
-		q.Pop()
+		q.pop()
 	})
 	if allocs != 0 {
-		t.Fatalf("Inbox Push+Pop (ring path) allocates %v per run, want 0", allocs)
+		t.Fatalf("Inbox Push+pop (ring path) allocates %v per run, want 0", allocs)
 	}
 }
 
@@ -242,7 +250,7 @@ func TestInboxConcurrent(t *testing.T) {
 				total, fromOverflow := producers*perProducer, 0
 				deadline := time.Now().Add(time.Minute)
 				for got := 0; got < total; {
-					v, ok := q.Pop()
+					v, ok := q.pop()
 					if !ok {
 						if time.Now().After(deadline) {
 							t.Fatalf("timed out after %d of %d values", got, total)
@@ -257,7 +265,7 @@ func TestInboxConcurrent(t *testing.T) {
 					got++
 				}
 				wait()
-				if _, ok := q.Pop(); ok || !q.Empty() || q.Len() != 0 {
+				if _, ok := q.pop(); ok || !q.Empty() || q.Len() != 0 {
 					t.Fatal("inbox not empty after all values were received")
 				}
 				t.Logf("%d of %d values came through the overflow", fromOverflow, total)
@@ -315,7 +323,7 @@ func TestInboxParkProtocol(t *testing.T) {
 			c <- struct{}{}
 		}
 		for got := 0; got < producers*perRound; {
-			if _, ok := q.Pop(); ok {
+			if _, ok := q.pop(); ok {
 				got++
 				continue
 			}

@@ -82,16 +82,3 @@ func (r *Ring[T]) PopFront() (v T, ok bool) {
 func (r *Ring[T]) Len() int {
 	return r.n
 }
-
-// Reset removes all elements from r, zeroing them, and keeps the buffer for
-// reuse. O(Len()).
-func (r *Ring[T]) Reset() {
-	if end := r.head + r.n; end <= len(r.buf) {
-		clear(r.buf[r.head:end])
-	} else {
-		clear(r.buf[r.head:])
-		clear(r.buf[:end-len(r.buf)])
-	}
-	r.head = 0
-	r.n = 0
-}

@@ -10,7 +10,6 @@ func TestRingZeroValue(t *testing.T) {
 	if v, ok := r.PopFront(); ok || v != 0 {
 		t.Fatalf("PopFront on empty = (%v, %v), want (0, false)", v, ok)
 	}
-	r.Reset() // must not panic on a nil buffer
 }
 
 func TestRingFIFO(t *testing.T) {
@@ -112,41 +111,6 @@ func TestRingZeroesVacatedSlots(t *testing.T) {
 		if !live && p != nil {
 			t.Fatalf("buf[%d] not zeroed after PopFront", i)
 		}
-	}
-}
-
-func TestRingReset(t *testing.T) {
-	var r Ring[*int]
-	// Make the live range wrap, then Reset.
-	for range minRingSize {
-		r.PushBack(new(int))
-	}
-	for range minRingSize - 3 {
-		r.PopFront()
-	}
-	for range 5 {
-		r.PushBack(new(int))
-	}
-	buf := r.buf
-	r.Reset()
-	if r.Len() != 0 {
-		t.Fatalf("Len after Reset = %d", r.Len())
-	}
-	if &r.buf[0] != &buf[0] {
-		t.Fatal("Reset dropped the buffer")
-	}
-	for i, p := range r.buf {
-		if p != nil {
-			t.Fatalf("buf[%d] not zeroed by Reset", i)
-		}
-	}
-	if _, ok := r.PopFront(); ok {
-		t.Fatal("PopFront after Reset returned ok")
-	}
-	x := 42
-	r.PushBack(&x)
-	if v, ok := r.PopFront(); !ok || *v != 42 {
-		t.Fatal("Ring unusable after Reset")
 	}
 }
 

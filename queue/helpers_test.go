@@ -1,0 +1,12 @@
+package queue
+
+// pop takes the value at the front of q, as Drain(1, ...) does; ok is false
+// when Drain took nothing. Tests use it where one value at a time is
+// clearer than a callback. Consumer only.
+func (q *Inbox[T]) pop() (v T, ok bool) {
+	q.Drain(1, func(p *T) { v, ok = *p, true })
+	return v, ok
+}
+
+// closed reports whether Close has been called.
+func (q *Inbox[T]) closed() bool { return q.tail.Load()&closedFlag != 0 }
