@@ -68,9 +68,8 @@
 // fired or been stopped, reporting whether it was still armed. Keep one
 // Timer for the life of a connection and Reset it on every read: embed it
 // and set it up with [Timer.Init], and re-arming allocates nothing. Each
-// Stop and Reset is one compare-and-swap on the timer's state word, which
-// holds its deadline; a Reset that moves the deadline later needs nothing
-// more (no message, no wake-up), because the loop re-files the timer when
-// its old deadline comes, so pushing back an idle timeout costs about one
-// clock read.
+// Stop and Reset is one compare-and-swap on the timer; a Reset that moves
+// the deadline later needs nothing more (no message, no wake-up): the loop
+// notices the new deadline when the old one comes, so pushing back an idle
+// timeout costs about one clock read.
 package core

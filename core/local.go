@@ -81,7 +81,7 @@ func (lc *Local) AfterFunc(d time.Duration, fn func()) (*Timer, error) {
 }
 
 // At schedules fn to run once, at or after t. See Loop.At. Loop goroutine
-// only. O(log n).
+// only. O(log n) with the heap, O(1) with the wheel; it allocates the Timer.
 func (lc *Local) At(t time.Time, fn func()) (*Timer, error) {
 	lc.check("At")
 	if t.IsZero() {
@@ -91,7 +91,8 @@ func (lc *Local) At(t time.Time, fn func()) (*Timer, error) {
 }
 
 // Every schedules fn to run every period, with an optional missed-tick
-// policy. See Loop.Every. Loop goroutine only. O(log n).
+// policy. See Loop.Every. Loop goroutine only. O(log n) with the heap, O(1)
+// with the wheel; it allocates the Timer.
 func (lc *Local) Every(period time.Duration, fn func(), policy ...MissedTick) (*Timer, error) {
 	lc.check("Every")
 	if period <= 0 {

@@ -20,8 +20,8 @@ import (
 // and the expiry cache (the earliest deadline, written by the loop;
 // package cache). Every access below is a sequentially consistent atomic.
 //
-// The loop parks (park, below): it publishes the earliest deadline, stores
-// parked=true, then looks at the inbox, the late box and the control word,
+// The loop parks (park, below), having published the earliest deadline in
+// iterate (publish): it stores parked=true, then looks at the inbox, the late box and the control word,
 // and computes its deadline. If there is anything to do — or the deadline
 // has passed — it unparks and goes round again. Otherwise it blocks in the
 // parker until a token, the deadline or done. (Before the store it takes an
@@ -29,10 +29,20 @@ import (
 // and it reads the clock only when a timer is pending. Both only save
 // work: the look after the store is the one the protocol relies on.)
 //
-// A waker — a producer after its push, Close, Shutdown, Stop, a late Stop
-// or Reset, a ctx cancelled under WithPrecise — loads parked, and if it is
-// true, swaps it from true to false; the one waker that wins that swap
-// sends the parker exactly one token (parker.kick).
+// A waker — a producer after its push (Post, a timer that wakeFor says is
+// due first), Loop.Stop, Close, Shutdown, a late Stop or Reset, a ctx
+// cancelled under WithPrecise — loads parked, and if it is true, swaps it
+// from true to false; the one waker that wins that swap sends the parker
+// exactly one token (parker.kick). Timer.Stop's message is deliberately not
+// a waker: a stopped timer needs nothing before its old deadline, when the
+// loop, waking for it, finds it stopped and drops it.
+//
+// The default and fake parkers also wait on done (ctx.Done()) themselves.
+// The futex parker cannot wait on a channel in a futex wait, so under
+// WithPrecise a ctx cancellation is a waker (bindThread registers it with
+// context.AfterFunc): ctx.Done() is closed before the waker runs, and the
+// parker looks at done after parked=true was stored, so either the parker
+// sees done closed, or the waker sees parked=true and kicks.
 //
 // No wake-up is lost. In the single total order of the sequentially
 // consistent atomics, either the loop's look at the inbox comes after the
@@ -51,8 +61,9 @@ import (
 // A producer that schedules a timer wakes the loop only if the timer's
 // deadline is earlier than the published one (wakeFor in timer.go, using
 // cache.Expiry.Before): the loop is parked no later than the published
-// deadline, and when it wakes it drains the inbox and so finds the new
-// timer. A stale published deadline errs early (an extra wake-up) or is
+// deadline (with WithSlack, no later than that deadline rounded up to the
+// slack, which is the lateness WithSlack allows), and when it wakes it
+// drains the inbox and so finds the new timer. A stale published deadline errs early (an extra wake-up) or is
 // re-published before the loop looks at the inbox again (no wake-up
 // needed).
 //

@@ -130,8 +130,8 @@ func (p *futexParker) block(deadline int64, timed bool, done <-chan struct{}) bo
 			return true
 		}
 		// done is checked after parked=true was stored; a ctx-driven done
-		// also kicks (see bindThread), so a close after this check ends
-		// the futex wait through the token.
+		// also kicks (the park protocol, park.go), so a close after this
+		// check ends the futex wait through the token.
 		select {
 		case <-done:
 			return false
@@ -240,10 +240,8 @@ func (l *Loop) bindThread(ctx context.Context) (unbind func()) {
 	kicked := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		defer close(kicked)
-		// Ordering: ctx.Done() is closed before this runs. block checks
-		// done after the loop stored parked=true, so either it sees done
-		// closed, or this load of parked sees true and kicks.
-		l.wakeIfParked()
+		l.wakeIfParked() // a ctx cancellation is a waker: the park protocol, park.go
+
 	})
 	return func() {
 		if !stop() {

@@ -367,9 +367,11 @@ func (t *Timer) Init(l *Loop, fn func()) error {
 // timer fired and was re-armed, the earlier call may still be running, or
 // just starting, when Stop stops the new arming.
 //
-// Safe from any goroutine, at any time; O(1). The loop takes the timer out
-// of its store at its next iteration (from inside a callback,
-// [Local.Stop] does it at once, without a message).
+// Safe from any goroutine, at any time; O(1). Stop does not wake a parked
+// loop: the loop takes the timer out of its store at its next iteration,
+// which may be the one-wake-up at the timer's old deadline that now runs
+// nothing (from inside a callback, [Local.Stop] takes it out at once,
+// without a message).
 func (t *Timer) Stop() bool {
 	if t == nil || t.n.Value.loop == nil {
 		return false
