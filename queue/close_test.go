@@ -12,7 +12,7 @@ func TestInboxClose(t *testing.T) {
 			t.Fatalf("Push(%d) before Close failed", i)
 		}
 	}
-	if q.closed() || !q.Close() || q.Close() || !q.closed() {
+	if q.Closed() || !q.Close() || q.Close() || !q.Closed() {
 		t.Fatal("Close/Closed: wrong reports")
 	}
 	if q.Push(99) {

@@ -7,6 +7,3 @@ func (q *Inbox[T]) pop() (v T, ok bool) {
 	q.Drain(1, func(p *T) { v, ok = *p, true })
 	return v, ok
 }
-
-// closed reports whether Close has been called.
-func (q *Inbox[T]) closed() bool { return q.tail.Load()&closedFlag != 0 }

@@ -1,5 +1,93 @@
 package queue
 
+// Inbox design. (For maintainers; the package doc is for users.)
+//
+// An Inbox is a ring of 2^k slots plus an unbounded overflow slice. The
+// ring follows Dmitry Vyukov's bounded MPMC queue specialised to a single
+// consumer, except that the consumer hands slots back by advancing one
+// word, head, rather than by writing every slot. Position p lives in slot
+// p & mask. Every slot carries a publication mark, seq, written only by
+// producers:
+//
+//	seq == p+1        published: position p holds a value for the consumer
+//	anything else     not published (never written, or a mark of an
+//	                  earlier lap, p-k*cap+1, whose value is gone)
+//
+// Position p is free for a producer once head > p-cap, that is once the
+// consumer has popped position p-cap, the slot's previous occupant.
+//
+// A producer loads head, then tail (so that head <= tail), and if tail-head
+// < cap reserves position p = tail with a compare-and-swap of tail from p to
+// p+1; it then writes the value into the slot and publishes it by storing
+// seq = p+1. The consumer owns head; it loads the mark of the slot at head,
+// and if it equals head+1 it takes the value, zeroes the slot (so the
+// garbage collector can free what the value pointed to) and moves on; Drain
+// stores head once after a run of values, which saves an atomic store per
+// value. Two happens-before edges make the plain accesses to a slot's value
+// safe: the producer's store of seq = p+1 before the consumer's load of it
+// orders the write of the value before its read; and the consumer's store of
+// head > p-cap, loaded by the producer before its reservation, orders the
+// consumer's clearing of the slot's previous value before the producer's
+// write. A head loaded late only makes the ring look fuller than it is,
+// which is safe: Push looks twice before it takes the slow path.
+//
+// ## Overflow
+//
+// Push never blocks and never drops a value. When the ring is full a
+// producer takes the slow path: under Inbox.mu it sets the overflow flag and
+// appends the value to the overflow slice. The flag is the top bit of the
+// tail word itself, so "reserve a ring position" and "the flag is clear" are
+// one atomic fact: a reservation is a CAS from a tail word whose flag is
+// clear, and it fails if the flag was set in between. While the flag is set
+// tail does not move and every Push appends to the overflow. Only the
+// consumer clears the flag, and it does so under mu, in the same critical
+// section in which it takes the whole overflow slice as a batch. The consumer
+// takes the overflow only when the flag is set and its head has reached the
+// frozen tail position, that is, once every ring position reserved before
+// the flag was set has been consumed; and it delivers the whole batch before
+// it looks at the ring again.
+//
+// Growth. With [WithGrowth], the consumer, when it takes an overflow
+// batch of at least a quarter of the ring's capacity, installs a larger
+// ring (Inbox.ring, an atomic pointer) in the same critical section, before
+// it clears the flag. At that moment the ring is empty (head has reached the
+// frozen tail) and no position can be reserved (the flag is set), so
+// nothing needs moving. Producers use the ring they loaded before their
+// reservation only to check for room (an older ring is smaller, which only
+// errs towards full), and load the ring again after the reservation CAS to
+// write the value: a CAS that succeeds on the cleared tail follows the
+// consumer's store of that tail, hence its store of the new ring; a CAS
+// that succeeded before the flag was set reserved a position below the
+// frozen tail, which the consumer popped from the old ring before growing
+// it. So every value is written into the ring the consumer reads it from.
+//
+// Invariants: (I1) a value is appended to the overflow only under mu and
+// only while the flag is set (the appender sets it if needed), so the
+// overflow is non-empty only while the flag is set; (I2) only the consumer
+// clears the flag, under mu, exactly when it takes the overflow; (I3) while
+// the flag is set no ring position is reserved.
+//
+// Per-producer FIFO. Let one producer push a and then b. There are four
+// cases.
+//
+//   - ring, ring: a's position is smaller than b's (tail only grows), and the
+//     consumer pops ring positions in order.
+//   - overflow, overflow: both are appended under mu in program order; a batch
+//     is delivered in slice order, and batches in the order they were taken.
+//   - ring, overflow: a was reserved by a CAS that saw the flag clear; b was
+//     appended later with the flag set. So the flag was set (again) after a's
+//     reservation, and by (I3) the frozen tail is beyond a's position. The
+//     batch containing b is taken only when head has reached that tail, so a
+//     has already been popped.
+//   - overflow, ring: a was appended with the flag set; b's reservation CAS
+//     later saw it clear. By (I2) the consumer cleared it in between, while
+//     taking the overflow under mu, and by mutual exclusion that batch
+//     already contained a. The consumer delivers the whole batch, a
+//     included, before it pops the ring again, so before b.
+//
+// Values from different producers are ordered only by when their Push
+// linearises; the queue promises nothing more.
+
 import (
 	"sync"
 
@@ -30,7 +118,7 @@ const flags = overflowFlag | closedFlag
 // slot is one cell of the Inbox ring.
 type slot[T any] struct {
 	// seq is the slot's publication mark: pos+1 once the producer that
-	// reserved position pos has written val (see the package comment).
+	// reserved position pos has written val (see "Inbox design" at the top of this file).
 	// Written only by producers (publish); read only by the consumer. Its
 	// atomic store/load pair orders the producer's plain write of val
 	// before the consumer's read. (The consumer's release of the slot is
@@ -160,8 +248,8 @@ func keepOverflow(capacity int) int { return max(capacity, 1024) }
 // configured by opts. capacity is rounded up to a power of two, at least 2
 // and at most 1<<30 (a larger one is clamped: the ring's size only decides
 // when Push takes its slower overflow path, never whether it accepts a
-// value). The zero Inbox is not usable: Push and Drain panic on it with a
-// message.
+// value). The zero Inbox is not usable: make every Inbox with NewInbox
+// (Push and Drain on a zero Inbox panic with a message saying so).
 //
 // It takes O(capacity) time and allocates the ring up front.
 func NewInbox[T any](capacity int, opts ...InboxOption[T]) *Inbox[T] {
@@ -290,7 +378,7 @@ func (q *Inbox[T]) Push(v T) bool {
 
 // pushOverflow is Push's slow path: it sets the overflow flag (if no one
 // else has) and appends v to the overflow, both under mu, which maintains
-// invariant I1 of the package comment.
+// invariant I1 of "Inbox design" at the top of this file.
 func (q *Inbox[T]) pushOverflow(v T) bool {
 	q.mu.Lock()
 	for {
@@ -314,6 +402,11 @@ func (q *Inbox[T]) pushOverflow(v T) bool {
 	q.mu.Unlock()
 	return true
 }
+
+// Closed reports whether Close has been called. Safe from any goroutine.
+// O(1), one atomic load. Once Closed reports true, a consumer that finds
+// [Inbox.Empty] true has taken every value the inbox accepted.
+func (q *Inbox[T]) Closed() bool { return q.tail.Load()&closedFlag != 0 }
 
 // Close makes every later Push fail (report false). Values whose Push
 // succeeded stay in the inbox for the consumer, and once the consumer sees
@@ -344,7 +437,7 @@ func (q *Inbox[T]) Close() bool {
 func (q *Inbox[T]) takeOverflow(h uint64) bool {
 	// The overflow may be taken only once head has reached the frozen
 	// tail: every ring position reserved before the flag was set has been
-	// popped (see the package comment).
+	// popped (see "Inbox design" at the top of this file).
 	if q.tail.Load()&^closedFlag != h|overflowFlag {
 		return false
 	}
@@ -406,8 +499,8 @@ func (q *Inbox[T]) largerRing(h uint64, n int) *ring[T] {
 }
 
 // Drain removes up to max values from the front of the inbox, in FIFO
-// order, calling f on each; it returns how many it removed. It is the
-// consumer's only way to take values, and it must be called only by the
+// order, calling f on each; it returns how many it removed (0 if max <= 0).
+// It is the consumer's only way to take values, and it must be called only by the
 // consumer goroutine; f must not call Drain or Empty (it may Push).
 //
 // f receives a pointer to the value in place, with no copy; the pointer is
