@@ -20,7 +20,8 @@
 //   - Update(e, when, seq) schedules e at (when, seq), or moves it there if
 //     it is already held;
 //   - Remove(e) cancels e and reports whether it was held;
-//   - Next() returns the earliest deadline held: how long to sleep;
+//   - Next() returns the earliest deadline held, an absolute time in the
+//     caller's unit: sleep until then;
 //   - PopDue(now) removes and returns the earliest entry if it is due at
 //     now, else nil: call it until nil to fire what is due, in order;
 //   - Len() returns the number of entries held.
@@ -32,7 +33,9 @@
 //     other goroutines' timer requests to it), or the caller serialises
 //     access.
 //   - An Entry stays at a fixed address while it is in a store (allocate
-//     it, or embed it in a longer-lived struct) and is not copied.
+//     it, or embed it in a longer-lived struct) and is not copied. PopDue
+//     returns the *Entry: to get back to the struct it is embedded in, keep
+//     a pointer to that struct in its Value (an Entry[*conn], say).
 //   - The zero Entry is in no store, and an entry is in at most one store
 //     at a time ([Entry.InStore]). An entry that PopDue returned or Remove
 //     removed is in no store again and may be scheduled again, in any

@@ -7,8 +7,8 @@ import (
 )
 
 // A store used on its own, as a program's timer list: schedule with Update,
-// reschedule with Update again, cancel with Remove, ask Next how long to
-// sleep, and take what is due with PopDue until it returns nil. Deadlines
+// reschedule with Update again, cancel with Remove, ask Next until when
+// to sleep, and take what is due with PopDue until it returns nil. Deadlines
 // here are plain numbers on the program's own clock; the sequence number
 // orders equal deadlines, so each schedule takes the next one.
 func Example() {

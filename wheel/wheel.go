@@ -105,8 +105,7 @@ func tickOf(when int64) uint64 { return (uint64(when) ^ 1<<63) >> tickShift }
 // coarsely by tick (65.536 µs), and those whose tick has come are moved into
 // a small exact heap (the near heap) from which they fire in (When, Seq)
 // order. Deadlines are meant as nanoseconds: any unit gives the same order,
-// but the tick's width, and so the costs, assume nanoseconds. The comment
-// at the top of wheel.go describes the design.
+// but the tick's width, and so the costs, assume nanoseconds.
 //
 // Complexities: Remove and Update are O(1) for entries filed in the wheel,
 // O(log m) for the m entries in the near heap (those within the current
@@ -347,7 +346,7 @@ func (w *Wheel[T]) Update(e *Entry[T], when int64, seq uint64) {
 }
 
 // Next returns the earliest deadline in w; ok is false if w is empty. It
-// is the exact deadline, not a tick: the loop may park until then. It is
+// is the exact deadline, not a tick: a caller may sleep until then. It is
 // O(1), or O(k) for the k entries of the earliest slot when that slot's
 // cached minimum was removed since it was last computed.
 func (w *Wheel[T]) Next() (when int64, ok bool) {
