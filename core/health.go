@@ -80,9 +80,17 @@ type health struct {
 	// stretches; busySince (idleSince) is the loop clock when the current
 	// busy (parked) stretch began, or -1 if there is none. Written by the
 	// loop goroutine when it takes or releases the loop and around each
-	// park (idleFrom, busyFrom, endBusy); read by Health from any goroutine.
+	// park (markIdle, markBusy, markReleased); read by Health from any
+	// goroutine (times).
+	//
+	// ver orders them as a sequence lock: the loop makes it odd before it
+	// reads the clock and changes the four, and even after; a reader that
+	// read the same even ver before and after its loads (and its own clock
+	// read) saw one stretch change whole, so a snapshot never counts a
+	// stretch in neither total nor twice, and never goes back in time.
 	busy, idle           atomic.Int64
 	busySince, idleSince atomic.Int64
+	ver                  atomic.Uint64
 
 	slow atomic.Uint64 // callbacks reported to the slow-callback hook
 }
@@ -104,31 +112,71 @@ func (h *health) init(c *healthConfig) {
 	h.idleSince.Store(-1)
 }
 
-// idleFrom ends the busy stretch and starts an idle one at t, the loop
-// clock when the loop parks. Loop goroutine only.
-func (h *health) idleFrom(t int64) {
+// markIdle ends the busy stretch and starts an idle one: the loop parks.
+// Loop goroutine only.
+func (l *Loop) markIdle() {
+	h := &l.health
+	h.ver.Inc() // odd: a change in progress (see ver)
+	t := l.now()
 	h.endBusy(t)
 	h.idleSince.Store(t)
+	h.ver.Inc()
 }
 
-// busyFrom ends the idle stretch, if any, and starts a busy one at t: when
-// the loop resumes from a park, or when a goroutine takes the loop. Loop
-// goroutine only.
-func (h *health) busyFrom(t int64) {
+// markBusy ends the idle stretch, if any, and starts a busy one: the loop
+// resumes from a park, or a goroutine takes the loop. Loop goroutine only.
+func (l *Loop) markBusy() {
+	h := &l.health
+	h.ver.Inc()
+	t := l.now()
 	if s := h.idleSince.Load(); s >= 0 {
 		h.idle.Add(t - s)
 	}
 	h.idleSince.Store(-1)
 	h.busySince.Store(t)
+	h.ver.Inc()
 }
 
-// endBusy ends the busy stretch, if any, at t: when the loop parks, or
-// when its owner lets go of it. Loop goroutine only.
+// markReleased ends the busy stretch: the owner lets go of the loop. Loop
+// goroutine only.
+func (l *Loop) markReleased() {
+	h := &l.health
+	h.ver.Inc()
+	h.endBusy(l.now())
+	h.ver.Inc()
+}
+
+// endBusy ends the busy stretch, if any, at t. Loop goroutine only, inside
+// a change of ver.
 func (h *health) endBusy(t int64) {
 	if s := h.busySince.Load(); s >= 0 {
 		h.busy.Add(t - s)
 	}
 	h.busySince.Store(-1)
+}
+
+// times returns the busy and idle totals up to now, read as one step under
+// the sequence lock ver, retrying while the loop is changing them (a few
+// stores: it never waits for a callback). Any goroutine.
+func (l *Loop) times() (busy, idle int64) {
+	h := &l.health
+	for {
+		if v := h.ver.Load(); v&1 == 0 {
+			busy, idle = h.busy.Load(), h.idle.Load()
+			bs, is := h.busySince.Load(), h.idleSince.Load()
+			now := l.now() // before the second load of ver: no later than the loop's next reading
+			if h.ver.Load() == v {
+				if bs >= 0 && now > bs {
+					busy += now - bs
+				}
+				if is >= 0 && now > is {
+					idle += now - is
+				}
+				return busy, idle
+			}
+		}
+		runtime.Gosched()
+	}
 }
 
 // postStamp returns the entry stamp of a Local().Post: 0, or for one post in
@@ -203,7 +251,7 @@ type Health struct {
 	// timer would cost more than the rest of the measurement), so a timer
 	// held up by a slow timer ahead of it in the same batch shows the
 	// batch's lag; WithSlowCallback reports the slow one. A zero-delay
-	// timer's lag is its wait in the ready queue.
+	// timer's lag is its wait from its scheduling to its firing.
 	TimerLag Histogram
 
 	// PostLag is how long sampled posts (Post and Local().Post) waited
@@ -232,14 +280,7 @@ func (l *Loop) Health() *Health {
 	dst := new(Health)
 	h := &l.health
 	dst.Stats = l.Stats()
-	now := l.now()
-	busy, idle := h.busy.Load(), h.idle.Load()
-	if s := h.busySince.Load(); s >= 0 && now > s {
-		busy += now - s
-	}
-	if s := h.idleSince.Load(); s >= 0 && now > s {
-		idle += now - s
-	}
+	busy, idle := l.times()
 	dst.Busy, dst.Idle = time.Duration(busy), time.Duration(idle)
 	h.timerLag.snapshot(&dst.TimerLag)
 	h.postLag.snapshot(&dst.PostLag)

@@ -93,7 +93,7 @@ type Loop struct {
 	// --- owned by the loop goroutine: Loop goroutine only (see assertLoop) ---
 
 	inLoop   bool         // true while a goroutine owns the loop; read by Local to catch misuse
-	ready    readyQueue   // callbacks and zero-delay timers, in order (ready.go)
+	ready    readyQueue   // the callbacks to run, in order (ready.go)
 	timers   timerStore   // pending timers, ordered by (When, Seq) (store.go)
 	seq      uint64       // last Seq handed out; Seq 0 means "not scheduled"
 	rel      []*timerNode // timers whose deadline Local().Reset set relative to the running callback's end (timer.go, rule 6)

@@ -87,7 +87,9 @@ func WithInboxSize(n int) Option {
 
 // WithDebug makes the loop check, on every call to a method of [Local],
 // that the caller is the loop's own goroutine, and panic with a clear
-// message otherwise. It costs a stack walk per call; use it in tests.
+// message otherwise; the loop also checks, once per iteration and per park,
+// that it runs on the goroutine that owns it. Each check is a stack walk;
+// use it in tests.
 // Without it, misuse of Local is caught by the race detector, and always
 // when the loop is not running at all.
 func WithDebug() Option {

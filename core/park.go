@@ -119,9 +119,9 @@ func (l *Loop) park(done <-chan struct{}) {
 	}
 	l.counts.parks++
 	l.publishStats()
-	l.health.idleFrom(l.now())
+	l.markIdle()
 	woken := l.wait(deadline, timed, done)
-	l.health.busyFrom(l.now())
+	l.markBusy()
 	l.counts.wakeups++
 	if !woken {
 		l.unpark()

@@ -49,7 +49,7 @@ func (l *Loop) acquire() bool {
 	l.runner.Store(goid())
 	l.inLoop = true
 	l.local.fast = !l.cfg.debug
-	l.health.busyFrom(l.now())
+	l.markBusy()
 	if c := l.clock; c != nil {
 		c.changed(l) // Advance waits for this loop now
 	}
@@ -76,7 +76,7 @@ func (l *Loop) release() {
 	l.local.fast = false
 	l.runner.Store(0)
 	finished := l.finished
-	l.health.endBusy(l.now())
+	l.markReleased()
 	l.running.Store(false)
 	if c := l.clock; c != nil {
 		c.changed(l) // Advance need not wait for this loop any more
