@@ -44,6 +44,10 @@
 //   - Only Update sets an entry's key; [Entry.When] and [Entry.Seq] read it.
 //   - The zero Heap and the zero Wheel are empty and ready to use; neither
 //     may be copied after first use.
+//   - To empty a store, Remove the entries you hold, or drop the store.
+//     PopDue(math.MaxInt64) also empties one, but it moves a Wheel's clock
+//     to the end of time, after which every Update lands in its near heap
+//     (a Wheel then costs what a Heap does): make a new Wheel instead.
 //
 // The package example shows the whole cycle.
 //
