@@ -204,7 +204,7 @@ func (l *Loop) stopPeriodic() {
 		if n == nil {
 			break
 		}
-		if n.Value.period > 0 {
+		if n.Value.period() > 0 {
 			l.cancel(n)
 			continue
 		}

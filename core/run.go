@@ -273,17 +273,17 @@ func (l *Loop) fire(n *timerNode, now int64) {
 	}
 	l.health.timerLag.record(now - s.when())
 	l.counts.fired++ // before the call: a panic that escapes the panic handler leaves it fired
-	if p.period == 0 {
+	if p.period() == 0 {
 		l.call(p.fn) // disarmed: a Reset from here on, even from fn, re-arms it
 		return
 	}
 	start := now
-	if p.missed == TickDelay {
+	if p.missed() == TickDelay {
 		start = l.now() // the tick's own start: a callback before it in this batch may have run long
 	}
 	l.callTick(p, claimed)
 	// The clock is read again: fn may have run for longer than a period.
-	next := nextTick(s.when(), p.period, start, l.now(), p.missed)
+	next := nextTick(s.when(), p.period(), start, l.now(), p.missed())
 	if next < s.when() || next > maxWhen {
 		next = maxWhen // overflowed or beyond the last deadline a word holds
 	}

@@ -1,6 +1,10 @@
 package core
 
-import "testing"
+import (
+	"testing"
+	"time"
+	"unsafe"
+)
 
 // TestStateWordHelpers checks the pure helpers beside the transition table
 // in timer.go: rearmed keeps filed only for a deadline no earlier than the
@@ -51,5 +55,26 @@ func TestStateWordHelpers(t *testing.T) {
 	}
 	if got, want := rel.String(), "when=100|armed|filed|relative"; got != want {
 		t.Errorf("String = %q, want %q", got, want)
+	}
+}
+
+// TestTimerSize pins a Timer at 64 bytes, the 64-byte allocation class:
+// AfterFunc allocates one per timer, and 8 bytes more would move it into
+// the 80-byte class (W6 and W2 allocate 10^5 of them at a time).
+func TestTimerSize(t *testing.T) {
+	if s := unsafe.Sizeof(Timer{}); s != 64 && unsafe.Sizeof(uintptr(0)) == 8 {
+		t.Errorf("unsafe.Sizeof(Timer{}) = %d, want 64", s)
+	}
+}
+
+// TestTickOf checks the packing of a periodic timer's period and policy.
+func TestTickOf(t *testing.T) {
+	for _, period := range []int64{0, 1, int64(time.Second), maxWhen} {
+		for _, m := range []MissedTick{TickSkip, TickBurst, TickDelay} {
+			p := timer{tick: tickOf(period, m)}
+			if p.period() != period || p.missed() != m {
+				t.Errorf("tickOf(%d, %v): period %d, missed %v", period, m, p.period(), p.missed())
+			}
+		}
 	}
 }

@@ -141,20 +141,37 @@ type timer struct {
 	// goroutine; only through the methods below.
 	state atomic.Uint64
 
-	// loop is the timer's Loop, fn its callback, period its period (> 0
-	// for Every) and missed Every's missed-tick policy. Written once, by
-	// AfterFunc, At, Every or Init before the timer is first armed (the
-	// CAS that arms it, and the message or store insertion after it,
-	// publish them to the loop); read-only afterwards.
-	loop   *Loop
-	fn     func()
-	period int64
-	missed MissedTick
+	// loop is the timer's Loop, fn its callback, and tick Every's period
+	// and missed-tick policy in one word (tickOf; read with period and
+	// missed), 0 for a one-shot timer: one word rather than two keeps a
+	// Timer at 64 bytes, the 64-byte allocation class, where a separate
+	// policy byte made it 72 in the 80-byte class. Written once, by
+	// AfterFunc, At, Every or Init before the timer is first armed (the CAS
+	// that arms it, and the message or store insertion after it, publish
+	// them to the loop); read-only afterwards.
+	loop *Loop
+	fn   func()
+	tick uint64
 
 	// relSeq is the sequence number Local().Reset reserved for a relative
 	// deadline, used when fixRel files the timer (rule 6). Loop goroutine only.
 	relSeq uint64
 }
+
+// tickOf packs a period (0 for a one-shot timer; else 1..maxWhen, which
+// leaves the top bits free) and a missed-tick policy into timer.tick. O(1).
+func tickOf(period int64, missed MissedTick) uint64 {
+	return uint64(period) | uint64(missed)<<policyShift
+}
+
+// policyShift is where tickOf puts the policy: above every period.
+const policyShift = 61
+
+// period returns the timer's period: 0 for a one-shot timer.
+func (p *timer) period() int64 { return int64(p.tick & (1<<policyShift - 1)) }
+
+// missed returns the timer's missed-tick policy (TickSkip for a one-shot).
+func (p *timer) missed() MissedTick { return MissedTick(p.tick >> policyShift) }
 
 // timerNode is a timer in the loop's store.
 type timerNode = wheel.Entry[timer]
@@ -241,7 +258,7 @@ func (p *timer) claimFire(s timerState) (claimed timerState, ok bool) {
 		panic("hotloop: claimFire on " + s.String())
 	}
 	claimed = s.disarmed()
-	if p.period > 0 {
+	if p.period() > 0 {
 		claimed = s&^filedBit | runningBit
 	}
 	return claimed, p.cas(s, claimed)
@@ -521,7 +538,7 @@ func (l *Loop) settle(n *timerNode) {
 			return // filed by someone before us (Local): in the store already
 		case s.running():
 			return // a periodic callback is running: rearmAfterRun or a message after it files it
-		case l.shutdownSeen && p.period > 0:
+		case l.shutdownSeen && p.period() > 0:
 			// Shutdown cancels periodic timers; a late re-arm does not
 			// revive one.
 			if _, ok := p.disarm(); ok {
@@ -587,7 +604,9 @@ func (l *Loop) newTimer(method string, when, period int64, missed MissedTick, lo
 	t := &Timer{}
 	n := &t.n
 	p := &n.Value
-	p.loop, p.fn, p.period, p.missed = l, fn, period, missed
+	// A period beyond maxWhen schedules nothing that maxWhen does not
+	// (nextTick clamps every tick there), and keeps the policy's bits free.
+	p.loop, p.fn, p.tick = l, fn, tickOf(min(period, maxWhen), missed)
 	if local {
 		// No other goroutine has seen n: store the word, then file it.
 		p.armNew(when, true)
@@ -611,8 +630,8 @@ func (l *Loop) newTimer(method string, when, period int64, missed MissedTick, lo
 // were scheduled; a timer never fires before its deadline. Safe from any
 // goroutine; from inside a callback, Local().AfterFunc is cheaper. It
 // fails with ErrClosed once the loop is closing, and with an error wrapping
-// ErrNilFunc for a nil fn. It allocates the Timer (72 bytes, an 80-byte
-// allocation); embed a Timer and use Init to avoid that.
+// ErrNilFunc for a nil fn. It allocates the Timer (64 bytes); embed a
+// Timer and use Init to avoid that.
 func (l *Loop) AfterFunc(d time.Duration, fn func()) (*Timer, error) {
 	return l.newTimer("AfterFunc", l.deadline(d), 0, TickSkip, false, fn)
 }
