@@ -17,8 +17,8 @@ func (l *Loop) setControl(bits uint32) {
 	l.wakeIfParked()
 }
 
-// clearControl clears bits in control. Loop goroutine only (the bits it clears are
-// the loop's to acknowledge).
+// clearControl clears bits in control. Loop goroutine only (the bits it
+// clears are the loop's to acknowledge).
 func (l *Loop) clearControl(bits uint32) {
 	for {
 		c := l.control.Load()
@@ -115,7 +115,8 @@ func (l *Loop) Done() <-chan struct{} {
 
 // finish completes Close or Shutdown: it takes every message still in the
 // (closed) inbox, runs every accepted callback, cancels every pending timer,
-// and marks the loop finished, so that release closes done. Loop goroutine only.
+// and marks the loop finished, so that release closes done. Loop goroutine
+// only.
 //
 // If a panic escapes it (the panic handler's own), the next owner's finish
 // takes up where it stopped: every step is safe to repeat, and finished is
@@ -125,31 +126,29 @@ func (l *Loop) finish() {
 	if l.finished {
 		return
 	}
-	func() {
-		for {
-			l.drainAll()
-			l.handleLate()
-			if l.ready.Len() == 0 {
-				l.cancelAll()
-				if l.closeLate() {
-					break
-				}
-				continue // a late Reset may have put a timer back
+	for {
+		l.drainAll()
+		l.handleLate()
+		if l.ready.Len() == 0 {
+			l.cancelAll()
+			if l.closeLate() {
+				break
 			}
-			// Callbacks run here may Stop or Reset timers (messages) but
-			// cannot add work: the loop is closing.
-			for {
-				fn, ok := l.ready.popAny()
-				if !ok {
-					break
-				}
-				l.call(fn)
-				l.counts.callbacks++
-			}
+			continue // a late Reset may have put a timer back
 		}
-		l.publish()
-		l.finished = true // release closes done, after the owner has let go
-	}()
+		// Callbacks run here may Stop or Reset timers (messages) but
+		// cannot add work: the loop is closing.
+		for {
+			fn, ok := l.ready.popAny()
+			if !ok {
+				break
+			}
+			l.call(fn)
+			l.counts.callbacks++
+		}
+	}
+	l.publish()
+	l.finished = true // release closes done, after the owner has let go
 }
 
 // finishOwned is finish for Close, which took the loop: it lets go of the

@@ -187,7 +187,8 @@ func (l *Loop) now() int64 {
 }
 
 // readClock reads the loop's clock on the loop goroutine and keeps the
-// reading in clockLo, a lower bound of every later reading. Loop goroutine only.
+// reading in clockLo, a lower bound of every later reading. Loop goroutine
+// only.
 func (l *Loop) readClock() int64 {
 	now := l.now()
 	l.clockLo = now

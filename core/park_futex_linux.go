@@ -121,8 +121,9 @@ func (p *futexParker) kick() {
 // take waits for the token a waker owes. Loop goroutine only.
 func (p *futexParker) take() { p.block(0, false, nil) }
 
-// block waits for the token, the loop clock reaching deadline (if timed),
-// or done being closed. Loop goroutine only, called with parked=true (see park).
+// block waits for the token, the loop clock reaching deadline (if timed), or
+// done being closed. Loop goroutine only, called with parked=true (see
+// park).
 func (p *futexParker) block(deadline int64, timed bool, done <-chan struct{}) bool {
 	for {
 		if p.word.Load() == futexToken {

@@ -245,13 +245,12 @@ func (l *Loop) fireDue(max int) {
 }
 
 // fire handles n, just taken from the store because its filed deadline
-// n.When <= now, according to its state word (see timer.go): a stopped
-// timer is dropped; one that a Reset pushed later than n.When is filed
-// again at its deadline — even if that too has passed, so that due timers
-// still fire in deadline order; a due one fires. After its callback, a
-// one-shot timer is done and a periodic one is filed for its next tick
-// unless the callback, or another goroutine, stopped or reset it. Loop goroutine
-// only.
+// n.When <= now, according to its state word (see timer.go): a stopped timer
+// is dropped; one that a Reset pushed later than n.When is filed again at
+// its deadline — even if that too has passed, so that due timers still fire
+// in deadline order; a due one fires. After its callback, a one-shot timer
+// is done and a periodic one is filed for its next tick unless the callback,
+// or another goroutine, stopped or reset it. Loop goroutine only.
 func (l *Loop) fire(n *timerNode, now int64) {
 	p := &n.Value
 	var s, claimed timerState
@@ -314,9 +313,8 @@ func (l *Loop) callTick(p *timer, claimed timerState) {
 	returned = true
 }
 
-// call runs fn, handing a panic to the panic handler. With
-// WithSlowCallback it also times fn (health.go), panicking or not. Loop goroutine
-// only.
+// call runs fn, handing a panic to the panic handler. With WithSlowCallback
+// it also times fn (health.go), panicking or not. Loop goroutine only.
 func (l *Loop) call(fn func()) {
 	start := int64(-1)
 	defer func() {

@@ -218,9 +218,9 @@ func (p *timer) disarm() (old timerState, ok bool) {
 // rearmRel arms the timer for d after the running callback returns
 // (Local().Reset, rule 6) and returns the word it replaced; ok is false if
 // the loop is closing and the timer is not armed. earliest is the earliest
-// the absolute deadline can be: the word stays filed, as with rearmed,
-// only if that is no earlier than the deadline it replaces (rule 3 then
-// still holds, whatever the clock reads when the callback returns). Loop goroutine
+// the absolute deadline can be: the word stays filed, as with rearmed, only
+// if that is no earlier than the deadline it replaces (rule 3 then still
+// holds, whatever the clock reads when the callback returns). Loop goroutine
 // only.
 func (p *timer) rearmRel(d, earliest int64) (old timerState, ok bool) {
 	for {
@@ -267,8 +267,8 @@ func (p *timer) claimFire(s timerState) (claimed timerState, ok bool) {
 // rearmAfterRun files a periodic timer for its next tick after its callback
 // ran, unless the callback or another goroutine stopped or reset it
 // meanwhile (then the word is no longer claimed, the running word that
-// claimFire set, and whoever changed it has taken care of the store). Loop goroutine
-// only (rule 5).
+// claimFire set, and whoever changed it has taken care of the store). Loop
+// goroutine only (rule 5).
 func (p *timer) rearmAfterRun(claimed timerState, next int64) bool {
 	return p.cas(claimed, armedAt(next, filedBit))
 }
@@ -386,7 +386,7 @@ func (t *Timer) Init(l *Loop, fn func()) error {
 //
 // Safe from any goroutine, at any time; O(1). Stop does not wake a parked
 // loop: the loop takes the timer out of its store at its next iteration,
-// which may be the one-wake-up at the timer's old deadline that now runs
+// which may be the one wake-up at the timer's old deadline that now runs
 // nothing (from inside a callback, [Local.Stop] takes it out at once,
 // without a message).
 func (t *Timer) Stop() bool {
@@ -553,9 +553,9 @@ func (l *Loop) settle(n *timerNode) {
 	}
 }
 
-// fixRel makes absolute the deadlines that Local().Reset set relative to
-// the end of the callback that just returned (rule 6 in timer.go), with
-// one clock read, filing the timers that need it. Loop goroutine only; called after
+// fixRel makes absolute the deadlines that Local().Reset set relative to the
+// end of the callback that just returned (rule 6 above), with one clock
+// read, filing the timers that need it. Loop goroutine only; called after
 // every callback that left l.rel non-empty (afterCallback).
 func (l *Loop) fixRel() {
 	now := l.readClock()

@@ -152,9 +152,9 @@ type ring[T any] struct {
 // overflow slice used only when the ring is full; with [WithGrowth] the
 // consumer grows the ring when it overflows. Any goroutine may call
 // [Inbox.Push], [Inbox.Close], [Inbox.Len] and [Inbox.Cap]; only the single
-// consumer goroutine may call [Inbox.Drain] and [Inbox.Empty]. See the
-// package comment for the protocol and the argument that each producer's
-// values are delivered in the order it pushed them.
+// consumer goroutine may call [Inbox.Drain] and [Inbox.Empty]. The protocol,
+// and the argument that each producer's values are delivered in the order it
+// pushed them, are in the comment at the top of inbox.go.
 //
 // Memory: the ring (it grows, never shrinks, up to [WithGrowth]'s limit)
 // and, while the ring overflows, the overflow slice, which grows with the
