@@ -104,8 +104,10 @@ func (mt *modelTimer) clone() *modelTimer { c := *mt; return &c }
 // sequence of operations decoded from the input (two bytes each: Post,
 // AfterFunc, Local().AfterFunc, Init+Reset, Every, At, Stop, Reset, sleep;
 // bit 3 of the op byte makes Stop and Reset Local().Stop and Local().Reset
-// from the loop goroutine, and bit 4 races a Stop and a Reset, or two
-// Resets, of one timer from two goroutines), and compares what ran, when,
+// from the loop goroutine, Every and At Local().Every and Local().At, and
+// Local().AfterFunc one followed in the same callback by Local().Reset, or
+// with bit 4 Local().Stop; bit 4 of Stop and Reset races a Stop and a
+// Reset, or two Resets, of one timer from two goroutines), and compares what ran, when,
 // in which order, and what Stop and Reset reported, with loopModel. After each operation synctest.Wait lets the loop
 // finish everything due, so the expected interleaving is exact.
 func FuzzLoop(f *testing.F) {
@@ -121,6 +123,9 @@ func FuzzLoop(f *testing.F) {
 	f.Add([]byte{9, 8, 13, 0x63, 6, 2, 13, 0x01, 6, 19, 13, 0x90, 6, 19})
 	f.Add([]byte{1, 10, 2, 12, 20, 0x71, 21, 0x5a, 6, 19, 21, 0x27, 20, 0x40, 6, 19})
 	f.Add([]byte{3, 2, 1, 9, 21, 0x95, 6, 4, 5, 0xf0, 6, 9, 4, 0, 5, 0x41, 6, 15})
+	// Local timers stopped or reset in the callback that scheduled them;
+	// Local().Every and Local().At.
+	f.Add([]byte{10, 0x35, 26, 0x35, 11, 0x22, 15, 0x04, 10, 0x09, 6, 19, 12, 2, 6, 19})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 128 {
 			data = data[:128]
@@ -179,6 +184,33 @@ func FuzzLoop(f *testing.F) {
 						}
 					} else if data[i]%8 == 1 {
 						tm = must(l.AfterFunc(d, rec(id, true)))
+					} else if data[i]&8 != 0 {
+						// Scheduled and, in the same callback, before the
+						// loop has filed it, stopped (bit 4) or reset.
+						rd := time.Duration(int(b/16)-3) * time.Millisecond
+						var ok bool
+						if err := l.Do(context.Background(), func() {
+							tm = must(l.Local().AfterFunc(d, rec(id, true)))
+							if data[i]&16 != 0 {
+								ok = l.Local().Stop(tm)
+							} else {
+								ok = l.Local().Reset(tm, rd)
+							}
+						}); err != nil {
+							t.Fatal(err)
+						}
+						handles = append(handles, tm)
+						if !ok {
+							t.Fatalf("op %d: Local Stop or Reset of a timer just scheduled: false", id)
+						}
+						// Filed when the callback returns: at the Reset's
+						// deadline, numbered by the Reset, or not at all.
+						if data[i]&16 != 0 {
+							m.stop(m.schedule(id, m.now+max(d, 0), 0))
+						} else {
+							m.schedule(id, m.now+max(rd, 0), 0)
+						}
+						break
 					} else if err := l.Do(context.Background(), func() {
 						tm = must(l.Local().AfterFunc(d, rec(id, true)))
 					}); err != nil {
@@ -188,10 +220,26 @@ func FuzzLoop(f *testing.F) {
 					m.schedule(id, m.now+max(d, 0), 0)
 				case 3:
 					p := time.Duration(1+b%5) * time.Millisecond
-					handles = append(handles, must(l.Every(p, rec(id, true))))
+					if data[i]&8 != 0 {
+						var tm *Timer
+						if err := l.Do(context.Background(), func() { tm = must(l.Local().Every(p, rec(id, true))) }); err != nil {
+							t.Fatal(err)
+						}
+						handles = append(handles, tm)
+					} else {
+						handles = append(handles, must(l.Every(p, rec(id, true))))
+					}
 					m.schedule(id, m.now+p, p)
 				case 7:
-					handles = append(handles, must(l.At(t0.Add(m.now+d), rec(id, true))))
+					if data[i]&8 != 0 {
+						var tm *Timer
+						if err := l.Do(context.Background(), func() { tm = must(l.Local().At(t0.Add(m.now+d), rec(id, true))) }); err != nil {
+							t.Fatal(err)
+						}
+						handles = append(handles, tm)
+					} else {
+						handles = append(handles, must(l.At(t0.Add(m.now+d), rec(id, true))))
+					}
 					m.schedule(id, max(m.now+d, 0), 0)
 				case 4, 5:
 					if len(handles) == 0 {

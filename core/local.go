@@ -6,8 +6,10 @@ import "time"
 // Post, AfterFunc, At and Every, and Timer's Stop and Reset, without the
 // inbox. Local().Post appends to the loop's ready queue with no lock and no
 // atomic read-modify-write (one atomic load checks for Close); Local timers
-// go straight into the timer store, and Local().Stop and Local().Reset
-// take them out or move them there at once.
+// need no message: the loop files the timers a callback scheduled when the
+// callback returns, all at once (so a timeout scheduled and cancelled within
+// one callback never touches the timer store), and Local().Stop takes a
+// filed timer out of the store at once.
 //
 // Its methods may be called only from the goroutine running the loop, that
 // is from inside a callback. Misuse is detected: every method panics when no
@@ -73,8 +75,11 @@ func (lc *Local) Post(fn func()) error {
 }
 
 // AfterFunc schedules fn to run once, after at least d; d <= 0 makes it due
-// at once. See Loop.AfterFunc. Loop goroutine only. O(log n) for n pending
-// timers with the heap, O(1) with the wheel; it allocates the Timer.
+// at once. See Loop.AfterFunc. The deadline is d from now, as with
+// Loop.AfterFunc; the loop files the timer in its store when the running
+// callback returns, so stopping it before then costs no store operation.
+// Loop goroutine only. O(log n) for n pending timers with the heap (O(1) if
+// stopped within the callback), O(1) with the wheel; it allocates the Timer.
 func (lc *Local) AfterFunc(d time.Duration, fn func()) (*Timer, error) {
 	lc.check("AfterFunc")
 	return lc.l.newTimer("Local().AfterFunc", lc.l.deadline(d), 0, TickSkip, true, fn)
@@ -107,8 +112,9 @@ func (lc *Local) Every(period time.Duration, fn func(), policy ...MissedTick) (*
 
 // Stop is t.Stop() for the loop goroutine: it stops the timer and reports
 // whether it was armed, exactly as Timer.Stop does, but takes the timer out
-// of the store at once instead of sending the loop a message, so stopping
-// many timers costs no inbox traffic. Loop goroutine only: it panics when
+// of the store at once (or keeps it from being filed, if the running
+// callback scheduled it) instead of sending the loop a message, so
+// stopping many timers costs no inbox traffic. Loop goroutine only: it panics when
 // no goroutine runs the loop, like every Local method. A timer of another
 // Loop is stopped through Timer.Stop. O(log n) with the heap, O(1) with the
 // wheel; no allocation.
@@ -170,7 +176,7 @@ func (lc *Local) Reset(t *Timer, d time.Duration) bool {
 	}
 	p.relSeq = l.nextSeq() // its place among equal deadlines: this call's
 	if !old.rel() {
-		l.rel = append(l.rel, n) // not on the list yet (rule 6)
+		l.deferred = append(l.deferred, n) // not on the list yet (rule 6)
 	}
 	return old.armed()
 }

@@ -10,7 +10,9 @@ import (
 )
 
 // TestLocalStopReturnValues: Local().Stop reports what Timer.Stop would,
-// and takes the timer out of the store before it returns.
+// and takes a filed timer out of the store before it returns; a timer the
+// running callback scheduled is filed only when the callback returns, and
+// not at all if stopped before then.
 func TestLocalStopReturnValues(t *testing.T) {
 	for _, store := range []TimerStore{StoreHeap, StoreWheel} {
 		t.Run(store.String(), func(t *testing.T) {
@@ -20,11 +22,22 @@ func TestLocalStopReturnValues(t *testing.T) {
 				defer stop()
 				ran := 0
 				var fired *Timer
+				var tm *Timer
 				do(t, l, func() {
 					lc := l.Local()
-					tm := must(lc.AfterFunc(time.Second, func() { ran++ }))
+					early := must(lc.AfterFunc(time.Second, func() { ran++ }))
+					if !lc.Stop(early) {
+						t.Error("Local().Stop of a timer scheduled in the same callback: false")
+					}
+					tm = must(lc.AfterFunc(time.Second, func() { ran++ }))
+					if n := l.timers.Len(); n != 0 {
+						t.Errorf("store holds %d timers while the scheduling callback runs, want 0", n)
+					}
+				})
+				do(t, l, func() {
+					lc := l.Local()
 					if n := l.timers.Len(); n != 1 {
-						t.Errorf("store holds %d timers, want 1", n)
+						t.Errorf("store holds %d timers after the callback returned, want 1", n)
 					}
 					if !lc.Stop(tm) {
 						t.Error("Local().Stop of a pending timer: false")

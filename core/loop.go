@@ -96,7 +96,7 @@ type Loop struct {
 	ready    readyQueue   // the callbacks to run, in order (ready.go)
 	timers   timerStore   // pending timers, ordered by (When, Seq) (store.go)
 	seq      uint64       // last Seq handed out; Seq 0 means "not scheduled"
-	rel      []*timerNode // timers whose deadline Local().Reset set relative to the running callback's end (timer.go, rule 6)
+	deferred []*timerNode // timers the running callback armed through Local, filed when it returns (timer.go, rule 6)
 	clockLo  int64        // a loop clock reading taken no later than now: a lower bound for Local().Reset (readClock)
 	pubWhen  int64        // the deadline last published to expiry
 	counts   statsCounts  // the loop's own counters, published to stats

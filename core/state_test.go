@@ -31,7 +31,7 @@ func TestStateWordHelpers(t *testing.T) {
 		{"unfiled: rides the message on its way", unfiled, 50, false, false},
 		{"unfiled, later: rides it too", unfiled, 150, false, false},
 		{"running periodic: message", running, 150, false, true},
-		{"relative: fixRel is on its way", rel, 150, false, false},
+		{"relative: fileDeferred is on its way", rel, 150, false, false},
 	} {
 		new := c.old.rearmed(c.when)
 		if !new.armed() || new.when() != c.when || new.running() || new.rel() {

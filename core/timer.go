@@ -49,17 +49,21 @@ import (
 //  5. running is set only by the loop, for a periodic timer whose callback
 //     is running; the loop re-arms it afterwards only if the word is still
 //     exactly what it set, so that a Stop or Reset made meanwhile wins.
-//  6. relative is set only by the loop, by Local().Reset inside a callback:
-//     the word's deadline is then a delay d, counted from the moment the
-//     callback returns, and the timer is on the loop's list l.rel. When
-//     the callback returns the loop reads the clock once and makes every
-//     such deadline absolute (fixRel): one clock read serves every
-//     Local().Reset of the callback, and the deadline is late by at most
-//     the rest of the callback, never early. For rule 4, being on l.rel
-//     counts as a message on its way; a relative word stays filed only if
-//     the earliest the absolute deadline can be (clockLo + d) is no
-//     earlier than the word's deadline, the rule of rearm. No relative word
-//     survives a callback: fire and settle never see one.
+//  6. The loop's list l.deferred holds the timers whose filing the running
+//     callback left to its end: the new timers of Local().AfterFunc, At
+//     and Every (armed, not filed: a timer stopped within the callback
+//     never touches the store), and the timers Local().Reset armed with a
+//     relative word. relative is set only by the loop, by Local().Reset
+//     inside a callback: the word's deadline is then a delay d, counted
+//     from the moment the callback returns. When the callback returns the
+//     loop files every timer on the list (fileDeferred), reading the clock
+//     once to make every relative deadline absolute: one clock read serves
+//     every Local().Reset of the callback, and the deadline is late by at
+//     most the rest of the callback, never early. For rule 4, being on
+//     l.deferred counts as a message on its way; a relative word stays
+//     filed only if the earliest the absolute deadline can be (clockLo + d)
+//     is no earlier than the word's deadline, the rule of rearm. No
+//     relative word survives a callback: fire and settle never see one.
 //
 // The transitions, each a named method of timer below:
 //
@@ -71,8 +75,8 @@ import (
 //	armed, filed, due         armed, running               loop  claimFire (a periodic timer fires)
 //	armed, running            armed, filed, next           loop  rearmAfterRun (its next tick)
 //	any                       armed, relative, d           loop  rearmRel (Local().Reset)
-//	armed, relative, d        armed, filed, now+d          loop  resolveRel (fixRel: the callback returned)
-//	new                       armed (filed if loop), when  any   armNew (AfterFunc, At, Every: no one else sees it yet)
+//	armed, relative, d        armed, filed, now+d          loop  resolveRel (fileDeferred: the callback returned)
+//	new                       armed, when                  any   armNew (AfterFunc, At, Every: no one else sees it yet)
 //	armed, running            not armed                    loop  endAfterRun (no later tick fits in the word)
 //
 // rearm and rearmRel keep filed only when the new deadline is no earlier
@@ -154,7 +158,7 @@ type timer struct {
 	tick uint64
 
 	// relSeq is the sequence number Local().Reset reserved for a relative
-	// deadline, used when fixRel files the timer (rule 6). Loop goroutine only.
+	// deadline, used when fileDeferred files the timer (rule 6). Loop goroutine only.
 	relSeq uint64
 }
 
@@ -275,7 +279,7 @@ func (p *timer) rearmAfterRun(claimed timerState, next int64) bool {
 
 // resolveRel replaces s, a relative word (rule 6), with an absolute one,
 // armed and filed for when; it fails if the word changed since the loop
-// read s. Loop goroutine only (fixRel).
+// read s. Loop goroutine only (fileDeferred).
 func (p *timer) resolveRel(s timerState, when int64) bool {
 	if debugTimers && !s.rel() {
 		panic("hotloop: resolveRel on " + s.String())
@@ -291,14 +295,11 @@ func (p *timer) endAfterRun(claimed timerState) bool {
 }
 
 // armNew stores the first word of a timer that no other goroutine has seen
-// yet (AfterFunc, At, Every): armed for when, and filed when the loop
-// itself puts it in the store. A plain store: nothing can race with it.
-func (p *timer) armNew(when int64, filed bool) {
-	flags := timerState(0)
-	if filed {
-		flags = filedBit
-	}
-	p.state.Store(uint64(armedAt(when, flags)))
+// yet (AfterFunc, At, Every): armed for when, not filed, for the message or
+// the deferred filing that follows (rules 4 and 6). A plain store: nothing
+// can race with it.
+func (p *timer) armNew(when int64) {
+	p.state.Store(uint64(armedAt(when, 0)))
 }
 
 // String describes a state word, for panics and test failures.
@@ -553,20 +554,29 @@ func (l *Loop) settle(n *timerNode) {
 	}
 }
 
-// fixRel makes absolute the deadlines that Local().Reset set relative to the
-// end of the callback that just returned (rule 6 above), with one clock
-// read, filing the timers that need it. Loop goroutine only; called after
-// every callback that left l.rel non-empty (afterCallback).
-func (l *Loop) fixRel() {
-	now := l.readClock()
-	for i, n := range l.rel {
-		l.rel[i] = nil
+// fileDeferred files the timers the callback that just returned left on
+// l.deferred (rule 6 above): the new timers of Local().AfterFunc, At and
+// Every, and the relative deadlines of Local().Reset, which it makes
+// absolute with one clock read, taken at the first of them. A timer
+// stopped or reset by any goroutine since is settled as its message would
+// be. Loop goroutine only; called after every callback that left
+// l.deferred non-empty (afterCallback). O(k log n) for k timers on the
+// list with the heap.
+func (l *Loop) fileDeferred() {
+	now := int64(-1) // not read yet
+	for i, n := range l.deferred {
+		l.deferred[i] = nil
 		p := &n.Value
 		for {
 			s := p.load()
 			if !s.rel() {
-				l.settle(n) // stopped or reset by another goroutine since: as its message would
+				// A new timer, or stopped or reset since: file it, or
+				// drop it, as its message would.
+				l.settle(n)
 				break
+			}
+			if now < 0 {
+				now = l.readClock()
 			}
 			when := addClamped(now, s.when())
 			if !s.filed() {
@@ -577,22 +587,22 @@ func (l *Loop) fixRel() {
 			}
 		}
 	}
-	l.rel = l.rel[:0]
+	l.deferred = l.deferred[:0]
 }
 
-// afterCallback finishes what a callback left for the loop: the relative
-// deadlines of its Local().Resets. Inlined into the loops that run
-// callbacks: one length check when there is nothing to do.
+// afterCallback finishes what a callback left for the loop: the timers on
+// l.deferred. Inlined into the loops that run callbacks: one length check
+// when there is nothing to do.
 func (l *Loop) afterCallback() {
-	if len(l.rel) != 0 {
-		l.fixRel()
+	if len(l.deferred) != 0 {
+		l.fileDeferred()
 	}
 }
 
 // newTimer makes and arms the Timer of AfterFunc, At and Every, on Loop
 // (local false: any goroutine, through the inbox) and on Local (local true:
-// the loop goroutine, straight into the store): their one scheduling path.
-// The caller has checked the other arguments.
+// the loop goroutine, filed when the running callback returns, rule 6):
+// their one scheduling path. The caller has checked the other arguments.
 func (l *Loop) newTimer(method string, when, period int64, missed MissedTick, local bool, fn func()) (*Timer, error) {
 	l.mustNew()
 	if fn == nil {
@@ -607,15 +617,19 @@ func (l *Loop) newTimer(method string, when, period int64, missed MissedTick, lo
 	// A period beyond maxWhen schedules nothing that maxWhen does not
 	// (nextTick clamps every tick there), and keeps the policy's bits free.
 	p.loop, p.fn, p.tick = l, fn, tickOf(min(period, maxWhen), missed)
+	// Armed but not filed, with its message on the way (rule 4) or its
+	// filing deferred to the end of the running callback (rule 6).
+	p.armNew(when)
 	if local {
-		// No other goroutine has seen n: store the word, then file it.
-		p.armNew(when, true)
-		l.timers.Update(n, when, l.nextSeq())
+		// The loop files it when the callback returns, in the order of
+		// scheduling (settle numbers it then), unless it was stopped by
+		// then: scheduling and cancelling within one callback never
+		// touches the store.
+		l.deferred = append(l.deferred, n)
 		return t, nil
 	}
-	// Armed but not filed, with its message on the way (rule 4). Not the
-	// late box: a push the closed inbox refuses is new work, refused.
-	p.armNew(when, false)
+	// Not the late box: a push the closed inbox refuses is new work,
+	// refused.
 	if !l.inbox.Push(message{op: opTimer, n: n}) {
 		return nil, ErrClosed
 	}
