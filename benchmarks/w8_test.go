@@ -57,9 +57,9 @@ type w8Hotloop struct {
 }
 
 // newW8Hotloop starts a loop with the store s and n Timers set up with
-// Init and armed to w8Delay from inside the loop with Local().Reset, which
-// files each straight into the store (no message per timer). O(n log n)
-// with the heap.
+// Init and armed to w8Delay from inside the loop with Local().Reset, whose
+// timers the loop files when the callback returns (no message per timer).
+// O(n log n) with the heap.
 func newW8Hotloop(tb testing.TB, s core.TimerStore, n int) *w8Hotloop {
 	f := &w8Hotloop{
 		l:      core.New(core.WithTimerStore(s)),
