@@ -146,7 +146,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 				notes = append(notes, report.Note{Key: p.Name, Text: "skipped: " + err.Error()})
 				continue
 			}
-			if perr := p.Probe(); perr != nil {
+			if perr := p.Probe(dir); perr != nil {
 				logf("%-9s skipped: %v", p.Name, perr)
 				notes = append(notes, report.Note{Key: p.Name, Text: "skipped: " + perr.Error()})
 				continue

@@ -1,16 +1,19 @@
 // Package external runs the peers that live outside Go — Python asyncio,
-// uvloop and Node.js — as separate processes from the scripts in this
-// module's external/ directory, hands them the run's configuration as JSON
-// and reads back the JSON lines they print.
+// uvloop, Node.js and libuv driven from C — as separate processes from the
+// scripts and sources in this module's external/ directory, hands them the
+// run's configuration as JSON and reads back the JSON lines they print. The
+// C peer is compiled once, with the system's cc, into the user's cache
+// directory.
 //
 // These peers only have whole-millisecond timers (epoll timeouts for
-// asyncio, libuv for uvloop and Node), so their timer figures are bounded by
-// that resolution; the table says so.
+// asyncio, libuv for uvloop, Node and the C peer), so their timer figures
+// are bounded by that resolution; the table says so.
 package external
 
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,8 +41,10 @@ type Peer struct {
 	Doc string
 	// Cmd builds the command that runs the peer with the given JSON config.
 	Cmd func(scripts, config string) (string, []string)
-	// Probe returns nil when the peer can run here, or why it cannot.
-	Probe func() error
+	// Probe returns nil when the peer can run here, or why it cannot. It
+	// is called before Cmd, with the same scripts directory, and may build
+	// what Cmd runs.
+	Probe func(scripts string) error
 	// Lacks lists the workloads its script does not implement: they are
 	// left out of its results, and show as "–" in the table.
 	Lacks []string
@@ -53,7 +58,7 @@ var Peers = []Peer{
 		Cmd: func(dir, cfg string) (string, []string) {
 			return Python, []string{filepath.Join(dir, "asyncio_bench.py"), "--loop", "asyncio", "--config", cfg}
 		},
-		Probe: func() error { return probe(Python, "-c", "import asyncio") },
+		Probe: func(string) error { return probe(Python, "-c", "import asyncio") },
 		Lacks: []string{"W8"}, // not one of W8's peers in WORKLOADS.md
 	},
 	{
@@ -62,7 +67,7 @@ var Peers = []Peer{
 		Cmd: func(dir, cfg string) (string, []string) {
 			return Python, []string{filepath.Join(dir, "asyncio_bench.py"), "--loop", "uvloop", "--config", cfg}
 		},
-		Probe: func() error { return probe(Python, "-c", "import uvloop") },
+		Probe: func(string) error { return probe(Python, "-c", "import uvloop") },
 		Lacks: []string{"W8"},
 	},
 	{
@@ -71,8 +76,60 @@ var Peers = []Peer{
 		Cmd: func(dir, cfg string) (string, []string) {
 			return "node", []string{filepath.Join(dir, "node_bench.js"), "--config", cfg}
 		},
-		Probe: func() error { return probe("node", "--version") },
+		Probe: func(string) error { return probe("node", "--version") },
 	},
+	{
+		Name: "libuv",
+		Doc:  "libuv driven from C (Debian libuv1-dev; external/libuv_bench.c): callbacks from the loop in a plain array drained by an idle handle, from other threads in a mutex-guarded array + uv_async_send; uv_timer_t with whole-ms delays from the loop's cached time, rounded up as Node does (which can fire up to 1 ms early: ⚠); W6 mallocs each uv_timer_t; no W8",
+		Cmd: func(dir, cfg string) (string, []string) {
+			return libuvBinary(dir), []string{"--config", cfg}
+		},
+		Probe: buildLibuv,
+		Lacks: []string{"W8"},
+	},
+}
+
+// libuvSource is the C peer's source file in the scripts directory.
+const libuvSource = "libuv_bench.c"
+
+// libuvBinary is where buildLibuv puts the C peer built from the source in
+// dir: a file in the user's cache directory named by the source's hash, so
+// that an edited source is built again.
+func libuvBinary(dir string) string {
+	src, err := os.ReadFile(filepath.Join(dir, libuvSource))
+	if err != nil {
+		return filepath.Join(os.TempDir(), "libuv_bench-missing")
+	}
+	sum := sha256.Sum256(src)
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	return filepath.Join(cache, "hotloop-compare", fmt.Sprintf("libuv_bench-%x", sum[:6]))
+}
+
+// buildLibuv compiles the C peer unless it is built already; it fails,
+// saying why, when there is no C compiler or no libuv to build against.
+func buildLibuv(dir string) error {
+	bin := libuvBinary(dir)
+	if _, err := os.Stat(bin); err == nil {
+		return nil
+	}
+	cc, err := exec.LookPath("cc")
+	if err != nil {
+		return errors.New("no C compiler (cc) installed")
+	}
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	tmp := bin + ".tmp"
+	out, err := exec.CommandContext(ctx, cc, "-O2", "-o", tmp, filepath.Join(dir, libuvSource), "-luv", "-lpthread", "-lm").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("building %s (is libuv1-dev installed?): %v: %s", libuvSource, err, bytes.TrimSpace(out))
+	}
+	return os.Rename(tmp, bin)
 }
 
 func probe(name string, args ...string) error {

@@ -49,7 +49,7 @@ func TestScriptsRunTiny(t *testing.T) {
 	cfg := NewConfig(bench.TinyConfig(), bench.Workloads)
 	for _, p := range Peers {
 		t.Run(p.Name, func(t *testing.T) {
-			if err := p.Probe(); err != nil {
+			if err := p.Probe(dir); err != nil {
 				t.Skip(err)
 			}
 			res, err := Run(p, dir, cfg, 2*time.Minute, io.Discard)
