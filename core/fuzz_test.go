@@ -103,7 +103,7 @@ func (mt *modelTimer) clone() *modelTimer { c := *mt; return &c }
 // FuzzLoop drives a whole Loop, on synctest's fake clock, through a
 // sequence of operations decoded from the input (two bytes each: Post,
 // AfterFunc, Local().AfterFunc, Init+Reset, Every, At, Stop, Reset, sleep;
-// bit 3 of the op byte makes Stop and Reset Local().Stop and Local().Reset
+// bit 3 of the op byte makes Post Producer.Post, Stop and Reset Local().Stop and Local().Reset
 // from the loop goroutine, Every and At Local().Every and Local().At, and
 // Local().AfterFunc one followed in the same callback by Local().Reset, or
 // with bit 4 Local().Stop; bit 4 of Stop and Reset races a Stop and a
@@ -126,6 +126,8 @@ func FuzzLoop(f *testing.F) {
 	// Local timers stopped or reset in the callback that scheduled them;
 	// Local().Every and Local().At.
 	f.Add([]byte{10, 0x35, 26, 0x35, 11, 0x22, 15, 0x04, 10, 0x09, 6, 19, 12, 2, 6, 19})
+	// Posts through a Producer among posts and timers.
+	f.Add([]byte{8, 0, 0, 0, 8, 0, 1, 3, 8, 0, 6, 5, 8, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 128 {
 			data = data[:128]
@@ -162,12 +164,23 @@ func FuzzLoop(f *testing.F) {
 			}
 			m := &loopModel{}
 			var handles []*Timer
+			var prod *Producer
 			for i := 0; i+1 < len(data); i += 2 {
 				id, b := i/2, data[i+1]
 				d := time.Duration(int(b%16)-3) * time.Millisecond // -3ms .. 12ms
 				switch data[i] % 8 {
 				case 0:
-					if err := l.Post(rec(id, false)); err != nil {
+					post := l.Post
+					if data[i]&8 != 0 { // through a Producer (one per run)
+						if prod == nil {
+							var err error
+							if prod, err = l.NewProducer(); err != nil {
+								t.Fatal(err)
+							}
+						}
+						post = prod.Post
+					}
+					if err := post(rec(id, false)); err != nil {
 						t.Fatal(err)
 					}
 					m.log = append(m.log, fmt.Sprintf("p%d@%v", id, m.now))

@@ -81,6 +81,10 @@ type Loop struct {
 	// late carries Stop and Reset messages refused by the closed inbox.
 	late lateBox
 
+	// lanes are the open Producers' inboxes (producer.go), guarded as
+	// their type says.
+	lanes lanes
+
 	// handleFn is l.handle, bound once in New so that drain does not
 	// allocate a method value per call. Immutable.
 	handleFn func(*message)

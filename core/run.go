@@ -123,7 +123,7 @@ func (l *Loop) loop(done <-chan struct{}, cause func() error) error {
 					l.stopPeriodic()
 				}
 				l.handleLate() // Stops and Resets of the timers Shutdown waits for
-				if l.ready.Len() == 0 && l.timers.Len() == 0 && l.inbox.Empty() && l.late.n.Load() == 0 {
+				if l.ready.Len() == 0 && l.timers.Len() == 0 && l.inbox.Empty() && l.lanes.empty() && l.late.n.Load() == 0 {
 					l.finish()
 					return ErrClosed
 				}
@@ -164,6 +164,7 @@ func (l *Loop) iterate() {
 // the timer store. Loop goroutine only.
 func (l *Loop) drain(max int) {
 	l.inbox.Drain(max, l.handleFn)
+	l.drainLanes(max)
 }
 
 // handle applies one message. It must not panic (the inbox's Drain relies
@@ -367,8 +368,8 @@ func (l *Loop) publish() {
 // reserved a slot but not yet filled it. Used when finishing, once the inbox
 // is closed and its tail can no longer move. Loop goroutine only.
 func (l *Loop) drainAll() {
-	for !l.inbox.Empty() {
-		if l.inbox.Drain(l.cfg.batch, l.handleFn) == 0 {
+	for !l.inbox.Empty() || !l.lanes.empty() {
+		if l.inbox.Drain(l.cfg.batch, l.handleFn)+l.drainLanes(l.cfg.batch) == 0 {
 			runtime.Gosched()
 		}
 	}

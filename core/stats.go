@@ -14,7 +14,7 @@ type Stats struct {
 	Parks           uint64 // times the loop blocked with nothing to do
 	Wakeups         uint64 // times the loop resumed from a park, for any reason
 	Kicks           uint64 // wake-ups sent by other goroutines (posts, earlier timers, Loop.Stop, Close) to a parked loop
-	InboxLen        int    // messages waiting in the inbox (approximate)
+	InboxLen        int    // messages waiting in the inbox and the Producers' lanes (approximate)
 }
 
 // statsCounts are the loop's own counters. Loop goroutine only.
@@ -77,6 +77,6 @@ func (l *Loop) Stats() Stats {
 		Parks:           a.parks.Load(),
 		Wakeups:         a.wakeups.Load(),
 		Kicks:           a.kicks.Load(),
-		InboxLen:        l.inbox.Len(),
+		InboxLen:        l.inbox.Len() + l.lanes.len(),
 	}
 }

@@ -162,6 +162,15 @@ func stressRound(cfg stressConfig) stressResult {
 			r := rand.New(rand.NewPCG(cfg.seed, uint64(w)+2))
 			wr := &results[w]
 			var live []*stressTimer
+			post := l.Post
+			if w%2 == 1 { // every other worker posts through a Producer of its own
+				if pr, err := l.NewProducer(); err == nil {
+					defer pr.Close()
+					post = pr.Post
+				} else if err != ErrClosed {
+					violate("worker %d: NewProducer: %v, want nil or ErrClosed", w, err)
+				}
+			}
 			delay := func() time.Duration {
 				return time.Duration(r.IntN(400)-50) * time.Microsecond
 			}
@@ -178,9 +187,9 @@ func stressRound(cfg stressConfig) stressResult {
 			for range cfg.ops {
 				opsDone.Add(1)
 				switch op := r.IntN(100); {
-				case op < 45: // Post, checking per-worker FIFO and exactly-once
+				case op < 45: // Post (or Producer.Post), checking per-worker FIFO and exactly-once
 					k := wr.posts
-					err := l.Post(func() {
+					err := post(func() {
 						if prev := lastPost[w].Swap(k); prev != k-1 {
 							violate("worker %d: post %d ran after %d (lost, duplicated or reordered)", w, k, prev)
 						}

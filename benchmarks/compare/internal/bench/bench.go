@@ -167,7 +167,7 @@ var (
 )
 
 // order fixes the column order; implementations not listed come after.
-var order = []string{"hotloop", "hotloop-precise", "hotloop-spin", "hotloop-slack", "hotloop-wheel", "gotimers", "goja", "seed"}
+var order = []string{"hotloop", "hotloop-precise", "hotloop-spin", "hotloop-slack", "hotloop-wheel", "hotloop-producer", "gotimers", "goja", "seed"}
 
 func register[T any](d impl.Def[T]) {
 	regMu.Lock()
@@ -375,6 +375,16 @@ func w1[T any](l impl.Loop[T], cfg Config) ([]metric, error) {
 	return []metric{{"ns_per_callback", float64(t1-t0) / float64(n)}}, nil
 }
 
+// posterOf returns the way one goroutine posts to l from outside the loop:
+// a poster of its own where the implementation offers one (impl.Poster),
+// else l.Post; and what to call when the goroutine is done with it.
+func posterOf[T any](l impl.Loop[T]) (post func(func()) bool, release func()) {
+	if p, ok := l.(impl.Poster); ok {
+		return p.NewPoster()
+	}
+	return l.Post, func() {}
+}
+
 func w1x[T any](l impl.Loop[T], cfg Config) ([]metric, error) {
 	const producers = 2
 	per := cfg.W1xPerProd
@@ -387,32 +397,49 @@ func w1x[T any](l impl.Loop[T], cfg Config) ([]metric, error) {
 			t1 = impl.Now()
 		}
 	}
+	// Each producer ends with a marker posted the same way as its
+	// callbacks: every post it made and had accepted runs before its marker
+	// (FIFO per goroutine, and per poster), so whatever has not run once
+	// both markers have was lost.
+	f := newFinisher()
+	seen, markers := 0, 0 // touched only on the loop
+	var tb int64
+	marker := func() {
+		if markers++; markers == producers {
+			seen, tb = count, impl.Now()
+			f.finish(nil)
+		}
+	}
 	var wg sync.WaitGroup
 	start := make(chan struct{})
+	errc := make(chan error, producers)
 	for p := 0; p < producers; p++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			post, release := posterOf(l)
+			defer release()
 			<-start
 			for i := 0; i < per; i++ {
-				l.Post(inc) // a rejected post shows up as lost
+				post(inc) // a rejected post shows up as lost
+			}
+			deadline := time.Now().Add(cfg.RepTimeout)
+			for !post(marker) {
+				if time.Now().After(deadline) {
+					errc <- ErrTimeout
+					return
+				}
+				time.Sleep(100 * time.Microsecond)
 			}
 		}()
 	}
 	t0 := impl.Now()
 	close(start)
 	wg.Wait()
-	// Every post accepted before this barrier runs before it (FIFO), so
-	// whatever has not run by then was lost.
-	f := newFinisher()
-	seen := 0
-	var tb int64
-	deadline := time.Now().Add(cfg.RepTimeout)
-	for !l.Post(func() { seen, tb = count, impl.Now(); f.finish(nil) }) {
-		if time.Now().After(deadline) {
-			return nil, ErrTimeout
-		}
-		time.Sleep(100 * time.Microsecond)
+	select {
+	case err := <-errc:
+		return nil, err
+	default:
 	}
 	if err := f.wait(cfg.RepTimeout); err != nil {
 		return nil, err
@@ -639,6 +666,8 @@ func w7[T any](l impl.Loop[T], cfg Config) ([]metric, error) {
 	g := stats.NewXorShift32(stats.Seed)
 	lat := make([]float64, 0, cfg.W7Samples)
 	got := make(chan int64, 1)
+	post, release := posterOf(l)
+	defer release()
 	for k := 0; k < cfg.W7Samples; k++ {
 		// Idle long enough for the loop to park, with a jitter so that a
 		// polling loop is caught at every phase of its sleep. nanosleep,
@@ -647,7 +676,7 @@ func w7[T any](l impl.Loop[T], cfg Config) ([]metric, error) {
 		// 1 ms polling and hide the jitter.
 		nanosleep(cfg.W7IdleBetween + time.Duration(g.Between(0, 1000))*time.Microsecond)
 		t0 := impl.Now()
-		if !l.Post(func() { got <- impl.Now() }) {
+		if !post(func() { got <- impl.Now() }) {
 			return nil, errors.New("W7: post rejected")
 		}
 		select {

@@ -8,6 +8,7 @@ func init() {
 	register(impl.HotloopSpin)
 	register(impl.HotloopSlack)
 	register(impl.HotloopWheel)
+	register(impl.HotloopProducer)
 	register(impl.GoTimers)
 	register(impl.Goja)
 	register(impl.Seed)

@@ -71,6 +71,16 @@ type Loop[T any] interface {
 	Close() error
 }
 
+// Poster is implemented by loops that give each goroutine posting from
+// outside a path of its own (hotloop-producer: a core.Producer each). W1x's
+// producers and W7's poster each take one where it is offered, and post
+// with Loop.Post otherwise.
+type Poster interface {
+	// NewPoster returns a post function for one goroutine (it reports
+	// whether fn was accepted) and a release to call when done with it.
+	NewPoster() (post func(fn func()) bool, release func())
+}
+
 // Def names an implementation and tells how to start one of its loops.
 type Def[T any] struct {
 	// Name is the column heading and the "impl" field of the JSON lines.

@@ -144,3 +144,19 @@ func TestResetGoja(t *testing.T)         { exerciseReset(t, Goja) }
 func TestResetSeed(t *testing.T)         { exerciseReset(t, Seed) }
 func TestResetHotloop(t *testing.T)      { exerciseReset(t, Hotloop) }
 func TestResetHotloopWheel(t *testing.T) { exerciseReset(t, HotloopWheel) }
+
+func TestHotloopProducer(t *testing.T) {
+	exercise(t, HotloopProducer)
+	l, err := HotloopProducer.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	post, release := l.(Poster).NewPoster()
+	defer release()
+	ran := make(chan struct{})
+	if !post(func() { close(ran) }) {
+		t.Fatal("post through the Producer rejected")
+	}
+	<-ran
+}

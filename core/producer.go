@@ -1,0 +1,219 @@
+package core
+
+import (
+	"errors"
+	"runtime"
+	"sync"
+
+	"go.uber.org/atomic"
+
+	"github.com/hotloop/hotloop/queue"
+)
+
+// ErrProducerClosed is returned by Producer.Post after Producer.Close.
+var ErrProducerClosed = errors.New("hotloop: producer is closed")
+
+// Producer is a lane of its own into a Loop, for a goroutine that posts
+// much: posts through it never contend with other goroutines' posts.
+// Loop.Post is one inbox that every goroutine appends to, and under a
+// burst from several goroutines on several cores the cost is that shared
+// tail (measured in docs/BENCHMARKS.md: two goroutines posting at once paid
+// about 150 ns a post through one inbox, under 10 ns through a lane each).
+// Give each such goroutine its own Producer.
+//
+// Posts through one Producer run in the order they were made, as with
+// Loop.Post from one goroutine; posts through different Producers, or
+// through a Producer and Loop.Post, are not ordered with each other. A
+// Producer is safe for concurrent use (it is then as contended as
+// Loop.Post). Each iteration the loop takes up to WithBatch messages from
+// the inbox and from each Producer.
+//
+// Close a Producer when its goroutine is done with it: the loop looks at
+// every open Producer's lane on every iteration and before it parks. A
+// Producer that becomes unreachable is closed by the garbage collector
+// (runtime.AddCleanup). Its lane starts at 1024 messages (40 KB) and grows
+// under load as the inbox does (WithInboxSize).
+type Producer struct {
+	l  *Loop
+	ln *lane
+	c  runtime.Cleanup
+}
+
+// lane is a Producer's inbox, as the loop sees it. Immutable after
+// NewProducer; the queue it points to is safe for concurrent use.
+type lane struct {
+	q *queue.Inbox[message]
+}
+
+// laneSize is a lane's initial capacity, and laneGrowth how far it may
+// grow (queue.WithGrowth): 1024 messages grow to at most 131072, the
+// inbox's limit at the default WithInboxSize.
+const (
+	laneSize   = 1024
+	laneGrowth = 128
+)
+
+// lanes is the loop's set of open lanes.
+//
+// mu orders the changes to the set: NewProducer adding a lane, the loop
+// removing one that is closed and empty, and Close and Shutdown closing
+// every lane (closeAll). The loop reads the set without the lock, through
+// one atomic load of list, a slice that is never modified once published
+// (copy on write). closed, written under mu by closeAll, makes a later
+// NewProducer fail: so every lane is either closed by closeAll, or refused
+// — no lane can be added after the loop stopped taking work, and every
+// Post a lane accepted is delivered (the lane's inbox accepts nothing once
+// closed, and finish drains every lane until it is empty).
+type lanes struct {
+	mu     sync.Mutex
+	closed atomic.Bool             // closeAll has begun: stored under mu before it closes the lanes; loaded by NewProducer under mu and by Producer.Post
+	list   atomic.Pointer[[]*lane] // written under mu; read by the loop
+}
+
+// NewProducer returns a new Producer for l. It fails with ErrClosed once
+// Close or Shutdown was called. Safe from any goroutine. It allocates the
+// lane (about 40 KB).
+func (l *Loop) NewProducer() (*Producer, error) {
+	l.mustNew()
+	ln := &lane{q: queue.NewInbox(laneSize,
+		queue.WithGrowth[message](laneGrowth),
+		queue.WithStamp(l.cfg.health.lagEvery, l.stampPost))}
+	s := &l.lanes
+	s.mu.Lock()
+	if s.closed.Load() || l.closing() {
+		s.mu.Unlock()
+		return nil, ErrClosed
+	}
+	s.list.Store(withLane(s.list.Load(), ln))
+	s.mu.Unlock()
+	p := &Producer{l: l, ln: ln}
+	p.c = runtime.AddCleanup(p, func(ln *lane) { ln.q.Close() }, ln)
+	return p, nil
+}
+
+// withLane returns a copy of list with ln added. O(len(list)).
+func withLane(list *[]*lane, ln *lane) *[]*lane {
+	var old []*lane
+	if list != nil {
+		old = *list
+	}
+	n := make([]*lane, len(old), len(old)+1)
+	copy(n, old)
+	n = append(n, ln)
+	return &n
+}
+
+// Post queues fn to run on the loop after the callbacks posted before it
+// through p. It returns ErrClosed once the loop's Close or Shutdown was
+// called, ErrProducerClosed after p.Close, and an error wrapping ErrNilFunc
+// for a nil fn. Safe from any goroutine; O(1) amortised, no allocation once
+// the lane has grown to its working size.
+func (p *Producer) Post(fn func()) error {
+	p.mustNew()
+	if fn == nil {
+		return badArg("Producer.Post", ErrNilFunc)
+	}
+	if !p.ln.q.Push(message{op: opPost, fn: fn}) {
+		if p.l.lanes.closed.Load() { // the loop's Close or Shutdown closed the lane: stored before it did
+			return ErrClosed
+		}
+		return ErrProducerClosed
+	}
+	p.l.wakeIfParked()
+	return nil
+}
+
+// Close makes every later Post through p fail with ErrProducerClosed; the
+// callbacks it accepted before still run. The loop forgets the lane once
+// it has taken them. Close is idempotent and safe from any goroutine.
+func (p *Producer) Close() error {
+	p.mustNew()
+	p.c.Stop()
+	p.ln.q.Close()
+	return nil
+}
+
+// mustNew panics with a message if p was not made by NewProducer.
+func (p *Producer) mustNew() {
+	if p == nil || p.ln == nil {
+		panic("hotloop: Producer not made by Loop.NewProducer")
+	}
+}
+
+// drainLanes moves up to max messages from each lane into the ready queue
+// and the timer store, and forgets the lanes that are closed and empty. It
+// returns how many messages it took. Loop goroutine only.
+func (l *Loop) drainLanes(max int) int {
+	list := l.lanes.list.Load()
+	if list == nil {
+		return 0
+	}
+	n, gone := 0, false
+	for _, ln := range *list {
+		n += ln.q.Drain(max, l.handleFn)
+		gone = gone || ln.q.Closed() && ln.q.Empty()
+	}
+	if gone {
+		l.lanes.forgetDrained()
+	}
+	return n
+}
+
+// forgetDrained removes from the set the lanes that are closed and empty:
+// nothing can be pushed into a closed lane, and an empty one has had every
+// accepted message taken. Loop goroutine only (the loop is their only
+// consumer, so empty stays empty).
+func (s *lanes) forgetDrained() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := s.list.Load()
+	keep := make([]*lane, 0, len(*list))
+	for _, ln := range *list {
+		if !(ln.q.Closed() && ln.q.Empty()) {
+			keep = append(keep, ln)
+		}
+	}
+	s.list.Store(&keep)
+}
+
+// closeAll closes every lane and refuses new ones: Close and Shutdown call
+// it right after closing the inbox. Any goroutine.
+func (s *lanes) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed.Store(true)
+	if list := s.list.Load(); list != nil {
+		for _, ln := range *list {
+			ln.q.Close()
+		}
+	}
+}
+
+// empty reports whether every lane is empty. Any goroutine; for the park
+// protocol, it loads each lane's tail after parked was stored, as
+// Inbox.Empty does for the inbox.
+func (s *lanes) empty() bool {
+	list := s.list.Load()
+	if list == nil {
+		return true
+	}
+	for _, ln := range *list {
+		if !ln.q.Empty() {
+			return false
+		}
+	}
+	return true
+}
+
+// len returns the number of messages waiting in the lanes (approximate).
+func (s *lanes) len() int {
+	list := s.list.Load()
+	if list == nil {
+		return 0
+	}
+	n := 0
+	for _, ln := range *list {
+		n += ln.q.Len()
+	}
+	return n
+}

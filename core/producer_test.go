@@ -1,0 +1,250 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+)
+
+// TestProducerPostsRunInOrder: posts through one Producer run in the order
+// they were made, with several Producers posting at once, and a post to a
+// parked loop wakes it.
+func TestProducerPostsRunInOrder(t *testing.T) {
+	l := New(WithInboxSize(16)) // small lanes' neighbour: the inbox overflows too
+	stop := start(t, l)
+	defer stop()
+	const producers, per = 4, 20000
+	last := make([]int, producers) // loop goroutine only
+	var bad atomic.Int64
+	var wg sync.WaitGroup
+	for p := range producers {
+		pr, err := l.NewProducer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer pr.Close()
+			for i := 1; i <= per; i++ {
+				if err := pr.Post(func() {
+					if last[p] != i-1 {
+						bad.Add(1)
+					}
+					last[p] = i
+				}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var got []int
+	do(t, l, func() { got = append(got, last...) }) // Do's message may overtake the lanes: wait below
+	for i := 0; i < 1000 && !allEqual(got, per); i++ {
+		runtime.Gosched()
+		got = got[:0]
+		do(t, l, func() { got = append(got, last...) })
+	}
+	if !allEqual(got, per) || bad.Load() != 0 {
+		t.Fatalf("last posts run %v (want %d each), %d out of order", got, per, bad.Load())
+	}
+}
+
+func allEqual(xs []int, v int) bool {
+	for _, x := range xs {
+		if x != v {
+			return false
+		}
+	}
+	return len(xs) > 0
+}
+
+// TestProducerWakesAParkedLoop: on virtual time (synctest), a post through
+// a Producer to a parked loop runs, and the loop parks again.
+func TestProducerWakesAParkedLoop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := New()
+		stop := start(t, l)
+		defer stop()
+		pr, err := l.NewProducer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pr.Close()
+		ran := 0
+		for range 3 {
+			synctest.Wait() // parked
+			if err := pr.Post(func() { ran++ }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		if ran != 3 {
+			t.Fatalf("ran %d posts, want 3", ran)
+		}
+	})
+}
+
+// TestProducerClose: after Close a Producer refuses posts with
+// ErrProducerClosed; what it accepted before runs; the loop forgets its
+// lane once drained. After the loop's Close, NewProducer and Post return
+// ErrClosed.
+func TestProducerClose(t *testing.T) {
+	l := New()
+	pr, err := l.NewProducer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := 0
+	for range 10 {
+		if err := pr.Post(func() { ran++ }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := pr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := pr.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if err := pr.Post(func() { ran++ }); !errors.Is(err, ErrProducerClosed) {
+		t.Fatalf("Post after Producer.Close: %v, want ErrProducerClosed", err)
+	}
+	stop := start(t, l)
+	do(t, l, func() {})
+	for i := 0; i < 1000 && lanesOf(l) != 0; i++ {
+		do(t, l, func() {}) // an iteration forgets the drained lane
+	}
+	if n := lanesOf(l); ran != 10 || n != 0 {
+		t.Fatalf("ran %d of the 10 accepted posts; %d lanes left, want 0", ran, n)
+	}
+	open, err := l.NewProducer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if err := open.Post(noop); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Producer.Post after the loop's Close: %v, want ErrClosed", err)
+	}
+	if _, err := l.NewProducer(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("NewProducer after Close: %v, want ErrClosed", err)
+	}
+	if err := open.Post(nil); !errors.Is(err, ErrNilFunc) {
+		t.Fatalf("Post(nil): %v, want ErrNilFunc", err)
+	}
+	mustPanicWith(t, "hotloop: Producer not made by Loop.NewProducer", func() { new(Producer).Post(noop) })
+}
+
+// lanesOf returns how many lanes l holds.
+func lanesOf(l *Loop) int {
+	if list := l.lanes.list.Load(); list != nil {
+		return len(*list)
+	}
+	return 0
+}
+
+// TestProducerExactlyOnceAcrossClose: with producers posting through
+// Producers while Close or Shutdown lands at a random moment, every post
+// that was accepted runs exactly once and every other one was refused with
+// ErrClosed.
+func TestProducerExactlyOnceAcrossClose(t *testing.T) {
+	for round := range 20 {
+		l := New(WithInboxSize(64))
+		errc := make(chan error, 1)
+		go func() { errc <- l.Run(context.Background()) }()
+		var accepted, ran atomic.Int64
+		var wg sync.WaitGroup
+		for range 4 {
+			pr, err := l.NewProducer()
+			if err != nil {
+				t.Fatal(err)
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 20000 {
+					err := pr.Post(func() { ran.Add(1) })
+					if err != nil {
+						if !errors.Is(err, ErrClosed) {
+							t.Errorf("Post: %v, want ErrClosed", err)
+						}
+						return
+					}
+					accepted.Add(1)
+				}
+			}()
+		}
+		for range round * 50 {
+			runtime.Gosched()
+		}
+		var err error
+		if round%2 == 0 {
+			err = l.Close()
+		} else {
+			err = l.Shutdown(context.Background())
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		if err := <-errc; err != ErrClosed && err != ErrRunning { // ErrRunning: Close or Shutdown got there first and finished the loop itself
+			t.Fatalf("Run: %v", err)
+		}
+		if a, r := accepted.Load(), ran.Load(); a != r {
+			t.Fatalf("round %d: %d posts accepted, %d ran", round, a, r)
+		}
+	}
+}
+
+// TestProducerClosedWhenUnreachable: a Producer dropped without Close is
+// closed by the garbage collector, and the loop then forgets its lane.
+func TestProducerClosedWhenUnreachable(t *testing.T) {
+	l := New()
+	stop := start(t, l)
+	defer stop()
+	func() {
+		pr, err := l.NewProducer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pr.Post(noop); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	for i := 0; i < 200 && lanesOf(l) != 0; i++ {
+		runtime.GC() // the cleanup runs on its own goroutine after a cycle
+		runtime.Gosched()
+		do(t, l, func() {})
+	}
+	if n := lanesOf(l); n != 0 {
+		t.Fatalf("%d lanes left after the Producer became unreachable, want 0", n)
+	}
+}
+
+// TestProducerPostAllocs: a post through a Producer allocates nothing once
+// the lane has grown to its working size.
+func TestProducerPostAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector adds allocations")
+	}
+	l := New()
+	stop := start(t, l)
+	defer stop()
+	pr, err := l.NewProducer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	for range 1000 {
+		pr.Post(noop)
+	}
+	if a := testing.AllocsPerRun(1000, func() { pr.Post(noop) }); a != 0 {
+		t.Fatalf("Producer.Post allocates %v times, want 0", a)
+	}
+}
