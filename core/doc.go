@@ -16,6 +16,16 @@
 // ready queue with no lock and no atomic read-modify-write, like asyncio's
 // call_soon beside call_soon_threadsafe.
 //
+// A goroutine that posts much — a network reader feeding the loop events —
+// gets a lane of its own with [Loop.NewProducer]: posts through a
+// [Producer] never contend with other goroutines' posts, where every
+// Loop.Post appends to one shared inbox. Which to use:
+//
+//   - from a callback on the loop: Local().Post;
+//   - from a goroutine that posts now and then: Loop.Post;
+//   - from a few long-lived goroutines that post in bursts: a Producer each,
+//     kept for the goroutine's life and closed when it ends.
+//
 // # Testing with virtual time
 //
 // Two ways, both without sleeping. With [WithClock] and a [FakeClock], the

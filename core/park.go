@@ -15,13 +15,15 @@ import (
 // # The park protocol
 //
 // The shared state: Loop.parked (an atomic flag), the inbox's tail (an
-// atomic word, advanced by producers with a compare-and-swap; queue.Inbox),
+// atomic word, advanced by producers with a compare-and-swap; queue.Inbox)
+// and each Producer's lane's tail (the same, one inbox per lane; producer.go),
 // the late box's count (late.go), the control word (Stop, Shutdown, Close),
 // and the expiry cache (the earliest deadline, written by the loop;
 // package cache). Every access below is a sequentially consistent atomic.
 //
 // The loop parks (park, below), having published the earliest deadline in
-// iterate (publish): it stores parked=true, then looks at the inbox, the late box and the control word,
+// iterate (publish): it stores parked=true, then looks at the inbox, the
+// lanes, the late box and the control word,
 // and computes its deadline. If there is anything to do — or the deadline
 // has passed — it unparks and goes round again. Otherwise it blocks in the
 // parker until a token, the deadline or done. (Before the store it takes an
@@ -29,7 +31,7 @@ import (
 // and it reads the clock only when a timer is pending. Both only save
 // work: the look after the store is the one the protocol relies on.)
 //
-// A waker — a producer after its push (Post, a timer that wakeFor says is
+// A waker — a producer after its push (Post, Producer.Post, a timer that wakeFor says is
 // due first), Loop.Stop, Close, Shutdown, a late Stop or Reset, a ctx
 // cancelled under WithPrecise — loads parked, and if it is true, swaps it
 // from true to false; the one waker that wins that swap sends the parker
@@ -48,7 +50,9 @@ import (
 // consistent atomics, either the loop's look at the inbox comes after the
 // producer's push (the loop sees the message and does not block), or the
 // producer's load of parked comes after the loop's store (it sees
-// parked=true and wakes the loop). The same holds for the late box's count
+// parked=true and wakes the loop). A lane added by NewProducer after the
+// loop looked at the lanes is empty then, and its first post is such a
+// push: the loop, woken, loads the lane list again and finds it. The same holds for the late box's count
 // and for the control word, each written before its writer's wakeIfParked.
 //
 // No token is left over. Exactly one party swaps parked back to false. If a

@@ -160,8 +160,9 @@ func (l *Loop) iterate() {
 	l.publish()
 }
 
-// drain moves up to max messages from the inbox into the ready queue and
-// the timer store. Loop goroutine only.
+// drain moves up to max messages from the inbox, and up to max from each
+// Producer's lane, into the ready queue and the timer store. Loop
+// goroutine only.
 func (l *Loop) drain(max int) {
 	l.inbox.Drain(max, l.handleFn)
 	l.drainLanes(max)
@@ -364,9 +365,10 @@ func (l *Loop) publish() {
 	}
 }
 
-// drainAll empties the inbox completely, waiting out producers that have
-// reserved a slot but not yet filled it. Used when finishing, once the inbox
-// is closed and its tail can no longer move. Loop goroutine only.
+// drainAll empties the inbox and every Producer's lane completely, waiting
+// out producers that have reserved a slot but not yet filled it. Used when
+// finishing, once the inbox and the lanes are closed and their tails can
+// no longer move. Loop goroutine only.
 func (l *Loop) drainAll() {
 	for !l.inbox.Empty() || !l.lanes.empty() {
 		if l.inbox.Drain(l.cfg.batch, l.handleFn)+l.drainLanes(l.cfg.batch) == 0 {
