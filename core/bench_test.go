@@ -57,10 +57,19 @@ func BenchmarkLocalPostBurst(b *testing.B) {
 }
 
 // BenchmarkPost: posts from P other goroutines to a running loop, ns per
-// callback run (W1x's unit).
+// callback run (W1x's unit); via=inbox is Loop.Post, via=producer a
+// Producer per goroutine (made before the timer starts).
 func BenchmarkPost(b *testing.B) {
-	for _, producers := range []int{1, 2, 8} {
-		b.Run("producers="+itoa(producers), func(b *testing.B) {
+	for _, via := range []string{"inbox", "producer"} {
+		for _, producers := range []int{1, 2, 8} {
+			benchPost(b, via, producers)
+		}
+	}
+}
+
+func benchPost(b *testing.B, via string, producers int) {
+	{
+		b.Run("via="+via+"/producers="+itoa(producers), func(b *testing.B) {
 			l := New()
 			errc := make(chan error, 1)
 			go func() { errc <- l.Run(context.Background()) }()
@@ -75,11 +84,20 @@ func BenchmarkPost(b *testing.B) {
 				if p == 0 {
 					n += b.N % producers
 				}
+				post := l.Post
+				if via == "producer" {
+					pr, err := l.NewProducer()
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer pr.Close()
+					post = pr.Post
+				}
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
 					for i := 0; i < n; i++ {
-						l.Post(done)
+						post(done)
 					}
 				}()
 			}

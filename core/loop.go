@@ -96,17 +96,18 @@ type Loop struct {
 
 	// --- owned by the loop goroutine: Loop goroutine only (see assertLoop) ---
 
-	inLoop   bool         // true while a goroutine owns the loop; read by Local to catch misuse
-	ready    readyQueue   // the callbacks to run, in order (ready.go)
-	timers   timerStore   // pending timers, ordered by (When, Seq) (store.go)
-	seq      uint64       // last Seq handed out; Seq 0 means "not scheduled"
-	deferred []*timerNode // timers the running callback armed through Local, filed when it returns (timer.go, rule 6)
-	clockLo  int64        // a loop clock reading taken no later than now: a lower bound for Local().Reset (readClock)
-	pubWhen  int64        // the deadline last published to expiry
-	counts   statsCounts  // the loop's own counters, published to stats
-	sincePub int          // iterations since the counters were last published
-	health   health       // lag histograms, busy and idle time (health.go)
-	local    Local        // the view returned by Local
+	inLoop    bool         // true while a goroutine owns the loop; read by Local to catch misuse
+	ready     readyQueue   // the callbacks to run, in order (ready.go)
+	timers    timerStore   // pending timers, ordered by (When, Seq) (store.go)
+	seq       uint64       // last Seq handed out; Seq 0 means "not scheduled"
+	deferred  []*timerNode // timers the running callback armed through Local, filed when it returns (timer.go, rule 6)
+	clockLo   int64        // a loop clock reading taken no later than now: a lower bound for Local().Reset (readClock)
+	pubWhen   int64        // the deadline last published to expiry
+	counts    statsCounts  // the loop's own counters, published to stats
+	sincePub  int          // iterations since the counters were last published
+	drainNext int          // the source (inbox 0, lane i+1) that drainSome takes from first next time
+	health    health       // lag histograms, busy and idle time (health.go)
+	local     Local        // the view returned by Local
 
 	shutdownSeen bool // Shutdown's periodic timers have been stopped
 	finished     bool // finish has run; release closes done

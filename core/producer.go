@@ -140,18 +140,31 @@ func (p *Producer) mustNew() {
 	}
 }
 
-// drainLanes moves up to max messages from each lane into the ready queue
-// and the timer store, and forgets the lanes that are closed and empty. It
-// returns how many messages it took. Loop goroutine only.
-func (l *Loop) drainLanes(max int) int {
+// drainSome moves up to max messages from the inbox and the lanes into
+// the ready queue and the timer store, and returns how many it moved. The
+// sources take turns at going first, one iteration each, so that neither
+// a flooded inbox nor a flooded lane starves the others, and the batch
+// stays bounded however many Producers there are. It forgets the lanes
+// that are closed and empty. Loop goroutine only.
+func (l *Loop) drainSome(max int) int {
 	list := l.lanes.list.Load()
-	if list == nil {
-		return 0
+	if list == nil || len(*list) == 0 {
+		return l.inbox.Drain(max, l.handleFn)
 	}
+	lanes := *list
+	k := len(lanes) + 1 // the inbox is source 0
+	start := l.drainNext % k
+	l.drainNext = start + 1
 	n, gone := 0, false
-	for _, ln := range *list {
-		n += ln.q.Drain(max, l.handleFn)
-		gone = gone || ln.q.Closed() && ln.q.Empty()
+	for i := 0; i < k && n < max; i++ {
+		j := (start + i) % k
+		if j == 0 {
+			n += l.inbox.Drain(max-n, l.handleFn)
+			continue
+		}
+		q := lanes[j-1].q
+		n += q.Drain(max-n, l.handleFn)
+		gone = gone || q.Closed() && q.Empty()
 	}
 	if gone {
 		l.lanes.forgetDrained()

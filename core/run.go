@@ -160,12 +160,11 @@ func (l *Loop) iterate() {
 	l.publish()
 }
 
-// drain moves up to max messages from the inbox, and up to max from each
-// Producer's lane, into the ready queue and the timer store. Loop
+// drain moves up to max messages from the inbox and the Producers' lanes
+// into the ready queue and the timer store (drainSome, producer.go). Loop
 // goroutine only.
 func (l *Loop) drain(max int) {
-	l.inbox.Drain(max, l.handleFn)
-	l.drainLanes(max)
+	l.drainSome(max)
 }
 
 // handle applies one message. It must not panic (the inbox's Drain relies
@@ -371,7 +370,7 @@ func (l *Loop) publish() {
 // no longer move. Loop goroutine only.
 func (l *Loop) drainAll() {
 	for !l.inbox.Empty() || !l.lanes.empty() {
-		if l.inbox.Drain(l.cfg.batch, l.handleFn)+l.drainLanes(l.cfg.batch) == 0 {
+		if l.drainSome(l.cfg.batch) == 0 {
 			runtime.Gosched()
 		}
 	}
