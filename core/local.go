@@ -9,7 +9,9 @@ import "time"
 // need no message: the loop files the timers a callback scheduled when the
 // callback returns, all at once (so a timeout scheduled and cancelled within
 // one callback never touches the timer store), and Local().Stop takes a
-// filed timer out of the store at once.
+// filed timer out of the store at once. Time bases: Local().AfterFunc,
+// At and Every count from the call, as Loop's do; Local().Reset(t, d)
+// counts d from the end of the running callback.
 //
 // Its methods may be called only from the goroutine running the loop, that
 // is from inside a callback. Misuse is detected: every method panics when no
@@ -77,8 +79,9 @@ func (lc *Local) Post(fn func()) error {
 // AfterFunc schedules fn to run once, after at least d; d <= 0 makes it due
 // at once. See Loop.AfterFunc. The deadline is d from now, as with
 // Loop.AfterFunc; the loop files the timer in its store when the running
-// callback returns, so stopping it before then costs no store operation.
-// Loop goroutine only. O(log n) for n pending timers with the heap (O(1) if
+// callback returns, so stopping it before then costs no store operation;
+// Stop and Reset from any goroutine work on it at any time, before that
+// too. Loop goroutine only. O(log n) for n pending timers with the heap (O(1) if
 // stopped within the callback), O(1) with the wheel; it allocates the Timer.
 func (lc *Local) AfterFunc(d time.Duration, fn func()) (*Timer, error) {
 	lc.check("AfterFunc")

@@ -17,22 +17,37 @@ var ErrProducerClosed = errors.New("hotloop: producer is closed")
 // much: posts through it never contend with other goroutines' posts.
 // Loop.Post is one inbox that every goroutine appends to, and under a
 // burst from several goroutines on several cores the cost is that shared
-// tail (measured in docs/BENCHMARKS.md: two goroutines posting at once paid
-// about 150 ns a post through one inbox, under 10 ns through a lane each).
-// Give each such goroutine its own Producer.
+// tail (docs/BENCHMARKS.md, "A lane per producer": two goroutines posting
+// at once paid about 150 ns a post through one inbox, about 9 ns through a
+// lane each).
+//
+// Which to use: Local().Post from inside callbacks; Loop.Post for
+// occasional posts and for many or short-lived posting goroutines; a
+// Producer each for a few long-lived goroutines that post in bursts (a
+// network reader feeding the loop events), about one per busy goroutine
+// and not many more than the machine has cores. Not one per connection or
+// per request: every open Producer costs every iteration of the loop a
+// look at its lane, about 20–30 ns each (1,000 open Producers make every
+// iteration about 25 µs slower).
 //
 // Posts through one Producer run in the order they were made, as with
-// Loop.Post from one goroutine; posts through different Producers, or
-// through a Producer and Loop.Post, are not ordered with each other. A
-// Producer is safe for concurrent use (it is then as contended as
-// Loop.Post). Each iteration the loop takes up to WithBatch messages from
-// the inbox and from each Producer.
+// Loop.Post from one goroutine. Posts through different Producers, or
+// through a Producer and Loop.Post, are not ordered with each other: send
+// all of one stream's posts through the same Producer (a "connection
+// closed" posted with Loop.Post can run before data posted earlier through
+// a Producer). A Producer is safe for concurrent use, but sharing one
+// gains nothing over Loop.Post. Each iteration the loop takes at most
+// WithBatch messages from the inbox and the lanes together, the sources
+// taking turns at going first.
 //
-// Close a Producer when its goroutine is done with it: the loop looks at
-// every open Producer's lane on every iteration and before it parks. A
-// Producer that becomes unreachable is closed by the garbage collector
-// (runtime.AddCleanup). Its lane starts at 1024 messages (40 KB) and grows
-// under load as the inbox does (WithInboxSize).
+// Loop.Close and Loop.Shutdown close every Producer and run the posts they
+// accepted; Producer.Close afterwards is harmless. While the loop runs on,
+// close a Producer when its goroutine is done with it: until then it costs
+// every iteration (above) and keeps its lane. A Producer that becomes
+// unreachable is closed by the garbage collector (runtime.AddCleanup). Its
+// lane starts at 1024 messages (40 KB), whatever WithInboxSize says, grows
+// under bursts up to 131072 messages (about 5 MB) plus an overflow buffer,
+// and is freed when the Producer is closed and its posts have run.
 type Producer struct {
 	l  *Loop
 	ln *lane
@@ -104,10 +119,12 @@ func withLane(list *[]*lane, ln *lane) *[]*lane {
 }
 
 // Post queues fn to run on the loop after the callbacks posted before it
-// through p. It returns ErrClosed once the loop's Close or Shutdown was
-// called, ErrProducerClosed after p.Close, and an error wrapping ErrNilFunc
-// for a nil fn. Safe from any goroutine; O(1) amortised, no allocation once
-// the lane has grown to its working size.
+// through p. A nil error means fn will run exactly once, also if p or the
+// loop is closed afterwards. Once the loop's Close or Shutdown was called
+// it returns ErrClosed (whether or not p was closed too); after p.Close,
+// ErrProducerClosed; for a nil fn, an error wrapping ErrNilFunc. Safe from
+// any goroutine; O(1) amortised, no allocation once the lane has grown to
+// its working size.
 func (p *Producer) Post(fn func()) error {
 	p.mustNew()
 	if fn == nil {
@@ -125,7 +142,8 @@ func (p *Producer) Post(fn func()) error {
 
 // Close makes every later Post through p fail with ErrProducerClosed; the
 // callbacks it accepted before still run. The loop forgets the lane once
-// it has taken them. Close is idempotent and safe from any goroutine.
+// it has taken them. Close is idempotent and safe from any goroutine; it
+// always returns nil (the error is there for io.Closer).
 func (p *Producer) Close() error {
 	p.mustNew()
 	p.c.Stop()

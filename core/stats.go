@@ -9,7 +9,7 @@ type Stats struct {
 	TimersFired     uint64 // timer callbacks run
 	TimersCancelled uint64 // timers cancelled by Close or Shutdown
 	ResetsRefused   uint64 // Resets after Close or Shutdown that did not arm their timer (it was stopped or fired, or the loop had finished)
-	TimersPending   int    // timers in the store at the last publication (stopped ones not yet taken out included)
+	TimersPending   int    // timers in the store at the last publication (stopped ones not yet taken out included; timers a running callback made through Local count once it returns)
 	Iterations      uint64 // passes of the loop's hot path
 	Parks           uint64 // times the loop blocked with nothing to do
 	Wakeups         uint64 // times the loop resumed from a park, for any reason
