@@ -132,6 +132,7 @@ func (l *Loop) finish() {
 		l.drainAll()
 		l.handleLate()
 		if l.ready.Len() == 0 {
+			l.afterCallback() // a Local timer left by user code that escaped its callback
 			l.cancelAll()
 			if l.closeLate() {
 				break
@@ -149,6 +150,7 @@ func (l *Loop) finish() {
 			l.counts.callbacks++
 		}
 	}
+	l.lanes.forgetDrained() // every lane is closed and empty now: let them go
 	l.publish()
 	l.finished = true // release closes done, after the owner has let go
 }

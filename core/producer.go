@@ -198,6 +198,9 @@ func (s *lanes) forgetDrained() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	list := s.list.Load()
+	if list == nil {
+		return
+	}
 	keep := make([]*lane, 0, len(*list))
 	for _, ln := range *list {
 		if !(ln.q.Closed() && ln.q.Empty()) {

@@ -68,9 +68,14 @@ func (l *Loop) acquire() bool {
 // before that, is seen by our load.
 func (l *Loop) release() {
 	// A callback that ended its goroutine (runtime.Goexit) or let a panic
-	// escape may have left relative deadlines (Local().Reset): settle them
-	// now, so that no relative word outlives its owner.
+	// escape may have left timers to file (Local, rule 6): file them now,
+	// so that no relative word outlives its owner; and on a finished loop
+	// cancel them, as finish would have, so that none stays armed in a
+	// store no one looks at.
 	l.afterCallback()
+	if l.finished {
+		l.cancelAll()
+	}
 	l.publishStats()
 	l.inLoop = false
 	l.local.fast = false
@@ -204,8 +209,9 @@ func (l *Loop) runSome(max int) (n int, panicked bool) {
 			l.counts.panics++
 			l.counts.callbacks++
 			panicked = true
-			l.afterCallback()
 			l.cfg.panicHandler(v)
+			l.afterCallback() // the callback's Local timers, and the handler's
+
 		}
 	}()
 	timed := l.cfg.health.slowHook != nil
@@ -319,7 +325,6 @@ func (l *Loop) callTick(p *timer, claimed timerState) {
 func (l *Loop) call(fn func()) {
 	start := int64(-1)
 	defer func() {
-		l.afterCallback() // also when fn panicked
 		if v := recover(); v != nil {
 			l.counts.panics++
 			l.cfg.panicHandler(v)
@@ -327,6 +332,10 @@ func (l *Loop) call(fn func()) {
 		if start >= 0 {
 			l.checkSlowRecovered(fn, start)
 		}
+		// Last: the Local timers of fn (also when it panicked), of the
+		// panic handler and of the slow-callback hook, all user code run
+		// on the loop goroutine (rule 6).
+		l.afterCallback()
 	}()
 	if l.cfg.health.slowHook != nil {
 		start = l.now()
