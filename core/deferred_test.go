@@ -15,6 +15,17 @@ import (
 // while the callback still runs win, and Close, a panic or Goexit in the
 // same callback neither lose nor revive a timer.
 
+// recorder returns note: note(name) is a callback that appends name to
+// fired and the time since t0 to at (on the loop goroutine).
+func recorder(t0 time.Time, fired *[]string, at *[]time.Duration) func(string) func() {
+	return func(name string) func() {
+		return func() {
+			*fired = append(*fired, name)
+			*at = append(*at, time.Since(t0))
+		}
+	}
+}
+
 // TestLocalTimersFiledWhenTheCallbackReturns: AfterFunc, At and Every made
 // through Local are not in the store while their callback runs, are filed
 // when it returns, and fire at the deadlines counted from the calls, never
@@ -29,12 +40,7 @@ func TestLocalTimersFiledWhenTheCallbackReturns(t *testing.T) {
 				t0 := time.Now()
 				var fired []string
 				var at []time.Duration
-				note := func(name string) func() {
-					return func() {
-						fired = append(fired, name)
-						at = append(at, time.Since(t0))
-					}
-				}
+				note := recorder(t0, &fired, &at)
 				var every *Timer
 				do(t, l, func() {
 					lc := l.Local()
@@ -80,12 +86,7 @@ func TestLocalTimerChangedByAnotherGoroutineBeforeFiling(t *testing.T) {
 		t0 := time.Now()
 		var fired []string
 		var at []time.Duration
-		note := func(name string) func() {
-			return func() {
-				fired = append(fired, name)
-				at = append(at, time.Since(t0))
-			}
-		}
+		note := recorder(t0, &fired, &at)
 		do(t, l, func() {
 			lc := l.Local()
 			stopped := must(lc.AfterFunc(time.Second, note("stopped")))

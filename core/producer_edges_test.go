@@ -418,24 +418,7 @@ func TestAttackProducerShutdownFromCallbackWithLanesBusy(t *testing.T) {
 		l := New(WithBatch(3))
 		errc := make(chan error, 1)
 		go func() { errc <- l.Run(context.Background()) }()
-		var accepted, ran atomic.Int64
-		var wg sync.WaitGroup
-		for range 3 {
-			p, err := l.NewProducer()
-			if err != nil {
-				t.Fatal(err)
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for range 20000 { // bounded: tight posters outrun the loop under -race
-					if p.Post(func() { ran.Add(1) }) != nil {
-						return
-					}
-					accepted.Add(1)
-				}
-			}()
-		}
+		accepted, ran, wait := countingProducers(t, l, 3)
 		for range round * 20 {
 			runtime.Gosched()
 		}
@@ -454,7 +437,7 @@ func TestAttackProducerShutdownFromCallbackWithLanesBusy(t *testing.T) {
 		case <-time.After(hangAfter):
 			t.Fatalf("round %d: the loop did not finish after Shutdown from a callback", round)
 		}
-		wg.Wait()
+		wait()
 		if a, r := accepted.Load(), ran.Load(); a != r {
 			t.Fatalf("round %d: accepted %d ran %d", round, a, r)
 		}

@@ -149,6 +149,36 @@ func lanesOf(l *Loop) int {
 	return 0
 }
 
+// countingProducers starts k goroutines, each posting up to 20,000
+// callbacks through a Producer of its own until a post is refused (which
+// must be with ErrClosed), and counts the posts accepted and the callbacks
+// run. wait waits for the goroutines.
+func countingProducers(t *testing.T, l *Loop, k int) (accepted, ran *atomic.Int64, wait func()) {
+	t.Helper()
+	accepted, ran = new(atomic.Int64), new(atomic.Int64)
+	var wg sync.WaitGroup
+	for range k {
+		pr, err := l.NewProducer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20000 { // bounded: tight posters outrun the loop under -race
+				if err := pr.Post(func() { ran.Add(1) }); err != nil {
+					if !errors.Is(err, ErrClosed) {
+						t.Errorf("Post: %v, want ErrClosed", err)
+					}
+					return
+				}
+				accepted.Add(1)
+			}
+		}()
+	}
+	return accepted, ran, wg.Wait
+}
+
 // TestProducerExactlyOnceAcrossClose: with producers posting through
 // Producers while Close or Shutdown lands at a random moment, every post
 // that was accepted runs exactly once and every other one was refused with
@@ -158,28 +188,7 @@ func TestProducerExactlyOnceAcrossClose(t *testing.T) {
 		l := New(WithInboxSize(64))
 		errc := make(chan error, 1)
 		go func() { errc <- l.Run(context.Background()) }()
-		var accepted, ran atomic.Int64
-		var wg sync.WaitGroup
-		for range 4 {
-			pr, err := l.NewProducer()
-			if err != nil {
-				t.Fatal(err)
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for range 20000 {
-					err := pr.Post(func() { ran.Add(1) })
-					if err != nil {
-						if !errors.Is(err, ErrClosed) {
-							t.Errorf("Post: %v, want ErrClosed", err)
-						}
-						return
-					}
-					accepted.Add(1)
-				}
-			}()
-		}
+		accepted, ran, wait := countingProducers(t, l, 4)
 		for range round * 50 {
 			runtime.Gosched()
 		}
@@ -192,7 +201,7 @@ func TestProducerExactlyOnceAcrossClose(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wg.Wait()
+		wait()
 		if err := <-errc; err != ErrClosed && err != ErrRunning { // ErrRunning: Close or Shutdown got there first and finished the loop itself
 			t.Fatalf("Run: %v", err)
 		}
