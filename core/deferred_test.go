@@ -174,20 +174,7 @@ func TestLocalTimerSurvivesItsCallbacksPanicAndGoexit(t *testing.T) {
 	for l.running.Load() {
 		runtime.Gosched()
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- l.Run(context.Background()) }()
-	for !l.running.Load() {
-		runtime.Gosched()
-	}
-	clk.Advance(3 * time.Second)
-	var got []time.Duration
-	do(t, l, func() { got = slices.Clone(fired) })
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-errc; err != ErrClosed {
-		t.Errorf("the second Run: %v, want ErrClosed", err)
-	}
+	got := rerunAdvanceClose(t, l, clk, 3*time.Second, &fired)
 	if want := []time.Duration{time.Second, 2 * time.Second}; !slices.Equal(got, want) || panics != 1 {
 		t.Fatalf("fired at %v with %d panics handled, want %v and 1", got, panics, want)
 	}

@@ -349,23 +349,33 @@ func TestGoexitInACallbackReleasesTheLoop(t *testing.T) {
 		}
 		runtime.Gosched()
 	}
+	got := rerunAdvanceClose(t, l, clk, 10*time.Second, &fired)
+	if len(got) != 1 || got[0] != 7*time.Second {
+		t.Fatalf("fired at %v, want [7s]: the Reset made before Goexit holds", got)
+	}
+}
+
+// rerunAdvanceClose runs l again on a new goroutine after its first Run's
+// goroutine ended in runtime.Goexit, advances clk by d, returns a copy of
+// *fired taken on the loop, and closes l, checking that the second Run
+// returns ErrClosed.
+func rerunAdvanceClose(t *testing.T, l *Loop, clk *FakeClock, d time.Duration, fired *[]time.Duration) []time.Duration {
+	t.Helper()
 	errc := make(chan error, 1)
 	go func() { errc <- l.Run(context.Background()) }()
 	for !l.running.Load() { // no callback before the timers: no Do here
 		runtime.Gosched()
 	}
-	clk.Advance(10 * time.Second)
+	clk.Advance(d)
 	var got []time.Duration
-	do(t, l, func() { got = slices.Clone(fired) })
+	do(t, l, func() { got = slices.Clone(*fired) })
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-errc; err != ErrClosed {
 		t.Errorf("the second Run: %v, want ErrClosed", err)
 	}
-	if len(got) != 1 || got[0] != 7*time.Second {
-		t.Fatalf("fired at %v, want [7s]: the Reset made before Goexit holds", got)
-	}
+	return got
 }
 
 // TestInboxMemoryComesBackAfterABurst (#11, item 3): a burst of posts made

@@ -471,29 +471,6 @@ func TestAttackProducerLanesForgottenAfterFinish(t *testing.T) {
 	}
 }
 
-// TestAttackProducerPostAllocsWithLagSampling: no allocation per Post with
-// WithLagSampling on (the lane stamps a sample of posts).
-func TestAttackProducerPostAllocsWithLagSampling(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector adds allocations")
-	}
-	l := New(WithLagSampling(1))
-	stop := start(t, l)
-	defer stop()
-	p, err := l.NewProducer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	for range 5000 {
-		p.Post(noop)
-	}
-	do(t, l, func() {})
-	if a := testing.AllocsPerRun(2000, func() { p.Post(noop) }); a != 0 {
-		t.Fatalf("Producer.Post allocates %v times with lag sampling, want 0", a)
-	}
-}
-
 // TestAttackProducerGCWhilePosting: Producers posting in a tight loop and
 // dropped right after their last Post, with the GC running all the time:
 // no accepted post is lost, none is refused with ErrProducerClosed (the

@@ -237,23 +237,28 @@ func TestProducerClosedWhenUnreachable(t *testing.T) {
 }
 
 // TestProducerPostAllocs: a post through a Producer allocates nothing once
-// the lane has grown to its working size.
+// the lane has grown to its working size, also with every post sampled for
+// post lag (WithLagSampling(1)).
 func TestProducerPostAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector adds allocations")
 	}
-	l := New()
-	stop := start(t, l)
-	defer stop()
-	pr, err := l.NewProducer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pr.Close()
-	for range 1000 {
-		pr.Post(noop)
-	}
-	if a := testing.AllocsPerRun(1000, func() { pr.Post(noop) }); a != 0 {
-		t.Fatalf("Producer.Post allocates %v times, want 0", a)
+	for _, opts := range [][]Option{nil, {WithLagSampling(1)}} {
+		l := New(opts...)
+		stop := start(t, l)
+		pr, err := l.NewProducer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 5000 {
+			pr.Post(noop)
+		}
+		do(t, l, func() {})
+		a := testing.AllocsPerRun(2000, func() { pr.Post(noop) })
+		pr.Close()
+		stop()
+		if a != 0 {
+			t.Fatalf("Producer.Post (options %d) allocates %v times, want 0", len(opts), a)
+		}
 	}
 }
