@@ -20,9 +20,12 @@
 // array followed by uv_async_send, libuv's documented cross-thread wake-up,
 // which coalesces sends while one is pending. Timers are uv_timer_t, which
 // take whole milliseconds counted from the loop's cached time: a delay is
-// passed as max(1, ceil(us / 1000)) ms, as Node does. W6 allocates each
-// uv_timer_t with malloc and times uv_timer_init + uv_timer_start +
-// uv_timer_stop; closing and freeing the handles comes after the timing.
+// passed as max(1, ceil(us / 1000)) ms, as Node does. W2, W3 and W4b start
+// timers held in an array allocated before the clock and CPU readings
+// start (the Go peers allocate each timer inside the measurement). W6
+// allocates each uv_timer_t with malloc and times uv_timer_init +
+// uv_timer_start + uv_timer_stop; closing and freeing the handles comes
+// after the timing.
 // W5 has no wakeups metric; there is no W8.
 #define _GNU_SOURCE
 #include <math.h>

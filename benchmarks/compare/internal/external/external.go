@@ -80,7 +80,7 @@ var Peers = []Peer{
 	},
 	{
 		Name: "libuv",
-		Doc:  "libuv driven from C (Debian libuv1-dev; external/libuv_bench.c): callbacks from the loop in a plain array drained by an idle handle, from other threads in a mutex-guarded array + uv_async_send; uv_timer_t with whole-ms delays from the loop's cached time, rounded up as Node does (which can fire up to 1 ms early: ⚠); W6 mallocs each uv_timer_t; no W8",
+		Doc:  "libuv driven from C (Debian libuv1-dev; external/libuv_bench.c): callbacks from the loop in a plain array drained by an idle handle, from other threads in a mutex-guarded array + uv_async_send; uv_timer_t with whole-ms delays from the loop's cached time, rounded up as Node does (which can fire up to 1 ms early: ⚠); W2–W4 use an array of uv_timer_t allocated before the clock starts, W6 mallocs each; no W8",
 		Cmd: func(dir, cfg string) (string, []string) {
 			return libuvBinary(dir), []string{"--config", cfg}
 		},
