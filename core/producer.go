@@ -49,6 +49,7 @@ var ErrProducerClosed = errors.New("hotloop: producer is closed")
 // under bursts up to 131072 messages (about 5 MB) plus an overflow buffer,
 // and is freed when the Producer is closed and its posts have run.
 type Producer struct {
+	_  noCopy // go vet's copylocks check reports copies: the collector closes the lane when the original goes
 	l  *Loop
 	ln *lane
 	c  runtime.Cleanup
