@@ -89,6 +89,9 @@ type Loop struct {
 	// allocate a method value per call. Immutable.
 	handleFn func(*message)
 
+	// takeSignalFn is l.takeSignal, bound once in New for the same reason.
+	takeSignalFn func(**lane)
+
 	// published counters, written by the loop every statsEvery iterations,
 	// before each park and when it lets go; read by Stats from any
 	// goroutine.
@@ -105,7 +108,8 @@ type Loop struct {
 	pubWhen   int64        // the deadline last published to expiry
 	counts    statsCounts  // the loop's own counters, published to stats
 	sincePub  int          // iterations since the counters were last published
-	drainNext int          // the source (inbox 0, lane i+1) that drainSome takes from first next time
+	drainNext int          // the source (inbox 0, busy lane i+1) that drainSome takes from first next time
+	busy      []*lane      // the lanes with work, or signalled (producer.go)
 	health    health       // lag histograms, busy and idle time (health.go)
 	local     Local        // the view returned by Local
 
@@ -156,6 +160,8 @@ func New(opts ...Option) *Loop {
 		queue.WithGrowth[message](inboxGrowth),
 		queue.WithStamp(cfg.health.lagEvery, l.stampPost)) // post-lag sampling (health.go); off when lagEvery is 0
 	l.handleFn = l.handle
+	l.takeSignalFn = l.takeSignal
+	l.lanes.signals = queue.NewInbox[*lane](64, queue.WithGrowth[*lane](1024))
 	l.parker = newChanParker(l) // made in New, so that a Loop made in a synctest bubble parks durably in it
 	if cfg.precise {
 		l.parker = newPreciseParker(l) // WithPrecise: the futex parker on Linux

@@ -23,7 +23,8 @@ import (
 //
 // The loop parks (park, below), having published the earliest deadline in
 // iterate (publish): it stores parked=true, then looks at the inbox, the
-// lanes, the late box and the control word,
+// queue of lane signals and its list of busy lanes, the late box and the
+// control word,
 // and computes its deadline. If there is anything to do — or the deadline
 // has passed — it unparks and goes round again. Otherwise it blocks in the
 // parker until a token, the deadline or done. (Before the store it takes an
@@ -50,9 +51,10 @@ import (
 // consistent atomics, either the loop's look at the inbox comes after the
 // producer's push (the loop sees the message and does not block), or the
 // producer's load of parked comes after the loop's store (it sees
-// parked=true and wakes the loop). A lane added by NewProducer after the
-// loop looked at the lanes is empty then, and its first post is such a
-// push: the loop, woken, loads the lane list again and finds it. The same holds for the late box's count
+// parked=true and wakes the loop). A post into a Producer's lane either
+// finds the lane busy — on the loop's list, which the loop looks at, or
+// signalled, which is a push — or signals it itself before it loads
+// parked (lane.signal and releaseIdle in producer.go). The same holds for the late box's count
 // and for the control word, each written before its writer's wakeIfParked.
 //
 // No token is left over. Exactly one party swaps parked back to false. If a
@@ -99,7 +101,7 @@ type parker interface {
 // is closed, following the park protocol above. Loop goroutine only.
 func (l *Loop) park(done <-chan struct{}) {
 	l.assertLoop("park")
-	if !l.inbox.Empty() || !l.lanes.empty() {
+	if !l.inbox.Empty() || !l.lanes.signals.Empty() || len(l.busy) != 0 {
 		return // the early look: posted since the drain, go round again
 	}
 	l.parked.Store(true)
@@ -112,7 +114,7 @@ func (l *Loop) park(done <-chan struct{}) {
 		d, timed = l.expiry.SleepFor(now) // lock-free: the published deadline, not the store
 	}
 	c := l.control.Load()
-	if !l.inbox.Empty() || !l.lanes.empty() || l.late.n.Load() != 0 || c&(ctlStop|ctlClose) != 0 || (timed && d == 0) ||
+	if !l.inbox.Empty() || !l.lanes.signals.Empty() || len(l.busy) != 0 || l.late.n.Load() != 0 || c&(ctlStop|ctlClose) != 0 || (timed && d == 0) ||
 		(c&ctlShutdown != 0 && l.timers.Len() == 0) { // Shutdown is complete: finish at the top of the loop
 		l.unpark()
 		return

@@ -2,6 +2,7 @@ package core
 
 import (
 	"errors"
+	"math"
 	"runtime"
 	"sync"
 
@@ -24,11 +25,10 @@ var ErrProducerClosed = errors.New("hotloop: producer is closed")
 // Which to use: Local().Post from inside callbacks; Loop.Post for
 // occasional posts and for many or short-lived posting goroutines; a
 // Producer each for a few long-lived goroutines that post in bursts (a
-// network reader feeding the loop events), about one per busy goroutine
-// and not many more than the machine has cores. Not one per connection or
-// per request: every open Producer costs every iteration of the loop a
-// look at its lane, about 20–30 ns each (1,000 open Producers make every
-// iteration about 25 µs slower).
+// network reader feeding the loop events), kept for the goroutine's life.
+// An idle Producer costs the loop nothing: only lanes with work are
+// visited. But each holds its lane (below), and making one costs more than
+// a few posts, so not one per request.
 //
 // Posts through one Producer run in the order they were made, as with
 // Loop.Post from one goroutine. Posts through different Producers, or
@@ -42,8 +42,8 @@ var ErrProducerClosed = errors.New("hotloop: producer is closed")
 //
 // Loop.Close and Loop.Shutdown close every Producer and run the posts they
 // accepted; Producer.Close afterwards is harmless. While the loop runs on,
-// close a Producer when its goroutine is done with it: until then it costs
-// every iteration (above) and keeps its lane. A Producer that becomes
+// close a Producer when its goroutine is done with it: until then it keeps
+// its lane. A Producer that becomes
 // unreachable is closed by the garbage collector (runtime.AddCleanup). Its
 // lane starts at 1024 messages (40 KB), whatever WithInboxSize says, grows
 // under bursts up to 131072 messages (about 5 MB) plus an overflow buffer,
@@ -59,6 +59,34 @@ type Producer struct {
 // NewProducer; the queue it points to is safe for concurrent use.
 type lane struct {
 	q *queue.Inbox[message]
+
+	// busy is the lane's place on the loop's busy list, as a token: true
+	// while the lane is on l.busy or a signal naming it is on its way (in
+	// lanes.signals). Set only by a compare-and-swap from false — by a
+	// poster after its push, by Close, or by the loop keeping the lane —
+	// and whoever sets it sends the signal (or keeps the lane); cleared
+	// only by the loop, when it finds the lane empty (release). So a lane
+	// is on the list at most once, and an idle lane costs the loop nothing.
+	busy atomic.Bool
+}
+
+// signal puts ln on the loop's busy list unless it is there or on its
+// way: after a push into ln (Post), and after ln is closed (so that the
+// loop visits it once more and forgets it). A signal the closed signal
+// queue refuses is not needed: the loop is finishing and drains every
+// lane. Any goroutine.
+func (ln *lane) signal(l *Loop) {
+	if !ln.busy.Load() && ln.busy.CompareAndSwap(false, true) {
+		l.lanes.signals.Push(ln)
+	}
+}
+
+// close closes ln and has the loop visit it, so that it is forgotten once
+// drained. Idempotent. Any goroutine.
+func (ln *lane) close(l *Loop) {
+	ln.q.Close()
+	ln.signal(l)
+	l.wakeIfParked()
 }
 
 // laneSize is a lane's initial capacity, and laneGrowth how far it may
@@ -69,21 +97,30 @@ const (
 	laneGrowth = 128
 )
 
-// lanes is the loop's set of open lanes.
+// lanes is the loop's set of open lanes, and the queue through which a
+// lane that has work says so.
 //
 // mu orders the changes to the set: NewProducer adding a lane, the loop
 // removing one that is closed and empty, and Close and Shutdown closing
-// every lane (closeAll). The loop reads the set without the lock, through
-// one atomic load of list, a slice that is never modified once published
-// (copy on write). closed, written under mu by closeAll, makes a later
-// NewProducer fail: so every lane is either closed by closeAll, or refused
-// — no lane can be added after the loop stopped taking work, and every
-// Post a lane accepted is delivered (the lane's inbox accepts nothing once
-// closed, and finish drains every lane until it is empty).
+// every lane (closeAll). Readers load list without the lock: a slice that
+// is never modified once published (copy on write). closed, written under
+// mu by closeAll, makes a later NewProducer fail: so every lane is either
+// closed by closeAll, or refused — no lane can be added after the loop
+// stopped taking work, and every Post a lane accepted is delivered (the
+// lane's inbox accepts nothing once closed, and finish drains every lane
+// in the set until it is empty).
+//
+// In the running loop only busy lanes cost anything: a poster whose push
+// finds its lane idle signals it (lane.signal) through signals, an inbox
+// of its own that the loop drains into its busy list (l.busy) at every
+// iteration and looks at before it parks, as it does the main inbox. The
+// loop drains the busy lanes, and lets go of one it finds empty
+// (drainSome).
 type lanes struct {
-	mu     sync.Mutex
-	closed atomic.Bool             // closeAll has begun: stored under mu before it closes the lanes; loaded by NewProducer under mu and by Producer.Post
-	list   atomic.Pointer[[]*lane] // written under mu; read by the loop
+	mu      sync.Mutex
+	closed  atomic.Bool             // closeAll has begun: stored under mu before it closes the lanes; loaded by NewProducer under mu and by Producer.Post
+	list    atomic.Pointer[[]*lane] // written under mu; read by finish, Stats and Shutdown's end check
+	signals *queue.Inbox[*lane]     // lanes that became busy (lane.signal); made by New; drained by the loop only
 }
 
 // NewProducer returns a new Producer for l. It fails with ErrClosed once
@@ -103,7 +140,7 @@ func (l *Loop) NewProducer() (*Producer, error) {
 	s.list.Store(withLane(s.list.Load(), ln))
 	s.mu.Unlock()
 	p := &Producer{l: l, ln: ln}
-	p.c = runtime.AddCleanup(p, func(ln *lane) { ln.q.Close() }, ln)
+	p.c = runtime.AddCleanup(p, func(ln *lane) { ln.close(l) }, ln)
 	return p, nil
 }
 
@@ -137,6 +174,7 @@ func (p *Producer) Post(fn func()) error {
 		}
 		return ErrProducerClosed
 	}
+	p.ln.signal(p.l) // after the push: see release in drainSome
 	p.l.wakeIfParked()
 	return nil
 }
@@ -148,7 +186,7 @@ func (p *Producer) Post(fn func()) error {
 func (p *Producer) Close() error {
 	p.mustNew()
 	p.c.Stop()
-	p.ln.q.Close()
+	p.ln.close(p.l)
 	return nil
 }
 
@@ -159,34 +197,77 @@ func (p *Producer) mustNew() {
 	}
 }
 
-// drainSome moves up to max messages from the inbox and the lanes into
-// the ready queue and the timer store, and returns how many it moved. The
-// sources take turns at going first, one iteration each, so that neither
-// a flooded inbox nor a flooded lane starves the others, and the batch
-// stays bounded however many Producers there are. It forgets the lanes
-// that are closed and empty. Loop goroutine only.
+// drainSome moves up to max messages from the inbox and the busy lanes
+// into the ready queue and the timer store, and returns how many it moved.
+// It first takes the signals of lanes that became busy. The sources take
+// turns at going first, one iteration each, so that neither a flooded
+// inbox nor a flooded lane starves the others, and the batch stays bounded
+// however many lanes are busy. A lane found empty is let go (release), and
+// forgotten if it is also closed. Idle lanes cost nothing. Loop goroutine
+// only.
 func (l *Loop) drainSome(max int) int {
-	list := l.lanes.list.Load()
-	if list == nil || len(*list) == 0 {
+	l.lanes.signals.Drain(math.MaxInt, l.takeSignalFn)
+	if len(l.busy) == 0 {
 		return l.inbox.Drain(max, l.handleFn)
 	}
-	lanes := *list
-	k := len(lanes) + 1 // the inbox is source 0
+	k := len(l.busy) + 1 // the inbox is source 0
 	start := l.drainNext % k
 	l.drainNext = start + 1
-	n, gone := 0, false
+	n := 0
 	for i := 0; i < k && n < max; i++ {
 		j := (start + i) % k
 		if j == 0 {
 			n += l.inbox.Drain(max-n, l.handleFn)
 			continue
 		}
-		q := lanes[j-1].q
-		n += q.Drain(max-n, l.handleFn)
-		gone = gone || q.Closed() && q.Empty()
+		n += l.busy[j-1].q.Drain(max-n, l.handleFn)
 	}
+	l.releaseIdle()
+	return n
+}
+
+// takeSignal puts a signalled lane on the busy list. Loop goroutine only.
+func (l *Loop) takeSignal(ln **lane) { l.busy = append(l.busy, *ln) }
+
+// releaseIdle lets go of the busy lanes found empty, keeping the order of
+// the others. The protocol with lane.signal: the loop clears busy, then
+// looks at the lane again; a poster pushes, then loads busy. In the total
+// order of these sequentially consistent atomics, either the loop's second
+// look sees the push (it takes busy back with a compare-and-swap and keeps
+// the lane), or the poster's load sees busy cleared (it takes busy and
+// signals the lane); if both try, the compare-and-swap lets one win. So a
+// pushed message always leaves its lane on the list or signalled. Loop
+// goroutine only.
+func (l *Loop) releaseIdle() {
+	keep, gone := l.busy[:0], false
+	for _, ln := range l.busy {
+		if ln.q.Empty() {
+			ln.busy.Store(false)
+			if ln.q.Empty() || !ln.busy.CompareAndSwap(false, true) {
+				gone = gone || ln.q.Closed()
+				continue // idle now, or signalled again by a poster
+			}
+		}
+		keep = append(keep, ln)
+	}
+	clear(l.busy[len(keep):])
+	l.busy = keep
 	if gone {
 		l.lanes.forgetDrained()
+	}
+}
+
+// drainLanes moves up to max messages from every lane in the set, busy or
+// not, for finish and Shutdown, and returns how many it moved. Loop
+// goroutine only.
+func (l *Loop) drainLanes(max int) int {
+	list := l.lanes.list.Load()
+	if list == nil {
+		return 0
+	}
+	n := 0
+	for _, ln := range *list {
+		n += ln.q.Drain(max, l.handleFn)
 	}
 	return n
 }
@@ -211,8 +292,9 @@ func (s *lanes) forgetDrained() {
 	s.list.Store(&keep)
 }
 
-// closeAll closes every lane and refuses new ones: Close and Shutdown call
-// it right after closing the inbox. Any goroutine.
+// closeAll closes every lane and the signal queue, and refuses new lanes:
+// Close and Shutdown call it right after closing the inbox; from then on
+// finish drains every lane in the set. Any goroutine.
 func (s *lanes) closeAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -222,6 +304,7 @@ func (s *lanes) closeAll() {
 			ln.q.Close()
 		}
 	}
+	s.signals.Close()
 }
 
 // empty reports whether every lane is empty. Any goroutine; for the park

@@ -262,3 +262,42 @@ func TestProducerPostAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestIdleProducersCostNothing: a lane is on the loop's busy list only
+// while it has work. After 1,000 Producers each posted once and the posts
+// ran, no lane is busy, so an idle Producer adds nothing to an iteration;
+// once closed, they are all forgotten.
+func TestIdleProducersCostNothing(t *testing.T) {
+	l := New()
+	stop := start(t, l)
+	defer stop()
+	const n = 1000
+	var ran atomic.Int64
+	prs := make([]*Producer, n)
+	for i := range prs {
+		pr, err := l.NewProducer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		prs[i] = pr
+		if err := pr.Post(func() { ran.Add(1) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	busy := -1
+	for i := 0; i < 1000 && (ran.Load() != n || busy != 0); i++ {
+		do(t, l, func() { busy = len(l.busy) })
+	}
+	if ran.Load() != n || busy != 0 {
+		t.Fatalf("%d of %d posts ran; %d lanes still busy, want 0", ran.Load(), n, busy)
+	}
+	for _, pr := range prs {
+		pr.Close()
+	}
+	for i := 0; i < 1000 && lanesOf(l) != 0; i++ {
+		do(t, l, func() {})
+	}
+	if k := lanesOf(l); k != 0 {
+		t.Fatalf("%d lanes left after closing every Producer, want 0", k)
+	}
+}

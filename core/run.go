@@ -379,7 +379,7 @@ func (l *Loop) publish() {
 // no longer move. Loop goroutine only.
 func (l *Loop) drainAll() {
 	for !l.inbox.Empty() || !l.lanes.empty() {
-		if l.drainSome(l.cfg.batch) == 0 {
+		if l.drainSome(l.cfg.batch)+l.drainLanes(l.cfg.batch) == 0 {
 			runtime.Gosched()
 		}
 	}
