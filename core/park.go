@@ -101,7 +101,7 @@ type parker interface {
 // is closed, following the park protocol above. Loop goroutine only.
 func (l *Loop) park(done <-chan struct{}) {
 	l.assertLoop("park")
-	if !l.inbox.Empty() || !l.lanes.signals.Empty() || len(l.busy) != 0 {
+	if !l.inbox.Empty() || l.lanes.signalled() || len(l.busy) != 0 {
 		return // the early look: posted since the drain, go round again
 	}
 	l.parked.Store(true)
@@ -114,7 +114,7 @@ func (l *Loop) park(done <-chan struct{}) {
 		d, timed = l.expiry.SleepFor(now) // lock-free: the published deadline, not the store
 	}
 	c := l.control.Load()
-	if !l.inbox.Empty() || !l.lanes.signals.Empty() || len(l.busy) != 0 || l.late.n.Load() != 0 || c&(ctlStop|ctlClose) != 0 || (timed && d == 0) ||
+	if !l.inbox.Empty() || l.lanes.signalled() || len(l.busy) != 0 || l.late.n.Load() != 0 || c&(ctlStop|ctlClose) != 0 || (timed && d == 0) ||
 		(c&ctlShutdown != 0 && l.timers.Len() == 0) { // Shutdown is complete: finish at the top of the loop
 		l.unpark()
 		return

@@ -121,7 +121,18 @@ type lanes struct {
 	closed  atomic.Bool             // closeAll has begun: stored under mu before it closes the lanes; loaded by NewProducer under mu and by Producer.Post
 	list    atomic.Pointer[[]*lane] // written under mu; read by finish, Stats and Shutdown's end check
 	signals *queue.Inbox[*lane]     // lanes that became busy (lane.signal); made by New; drained by the loop only
+
+	// some is set (under mu, before the first lane is published) by the
+	// first NewProducer and never cleared: until then no lane can signal,
+	// and the loop's iteration and park skip the signal queue for one
+	// load of a line that does not change.
+	some atomic.Bool
 }
+
+// signalled reports whether a lane signal may be waiting. Any goroutine;
+// for the park protocol, it loads the signal queue's tail when some is set
+// (a lane can signal only after NewProducer has set it).
+func (s *lanes) signalled() bool { return s.some.Load() && !s.signals.Empty() }
 
 // NewProducer returns a new Producer for l. It fails with ErrClosed once
 // Close or Shutdown was called. Safe from any goroutine. It allocates the
@@ -137,6 +148,7 @@ func (l *Loop) NewProducer() (*Producer, error) {
 		s.mu.Unlock()
 		return nil, ErrClosed
 	}
+	s.some.Store(true)
 	s.list.Store(withLane(s.list.Load(), ln))
 	s.mu.Unlock()
 	p := &Producer{l: l, ln: ln}
@@ -206,7 +218,9 @@ func (p *Producer) mustNew() {
 // forgotten if it is also closed. Idle lanes cost nothing. Loop goroutine
 // only.
 func (l *Loop) drainSome(max int) int {
-	l.lanes.signals.Drain(math.MaxInt, l.takeSignalFn)
+	if l.lanes.some.Load() {
+		l.lanes.signals.Drain(math.MaxInt, l.takeSignalFn)
+	}
 	if len(l.busy) == 0 {
 		return l.inbox.Drain(max, l.handleFn)
 	}

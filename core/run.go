@@ -169,6 +169,10 @@ func (l *Loop) iterate() {
 // into the ready queue and the timer store (drainSome, producer.go). Loop
 // goroutine only.
 func (l *Loop) drain(max int) {
+	if !l.lanes.some.Load() {
+		l.inbox.Drain(max, l.handleFn) // no Producer was ever made: the inbox alone
+		return
+	}
 	l.drainSome(max)
 }
 
