@@ -150,7 +150,12 @@ func (l *Loop) finish() {
 			l.counts.callbacks++
 		}
 	}
-	l.lanes.forgetDrained() // every lane is closed and empty now: let them go
+	// Every lane is closed and empty now: let them go, from the set and
+	// from the busy list (drainAll may have emptied a busy lane through
+	// drainLanes, after drainSome's last release).
+	clear(l.busy)
+	l.busy = l.busy[:0]
+	l.lanes.forgetDrained()
 	l.publish()
 	l.finished = true // release closes done, after the owner has let go
 }
