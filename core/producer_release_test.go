@@ -110,6 +110,43 @@ func tokensClear(t *testing.T, l *Loop, where string) {
 	}
 }
 
+// postBursts starts a goroutine per Producer in prs that posts, through
+// c, up to maxBursts bursts of up to maxPosts posts each (sequence numbers
+// from seq), calling gap between bursts; the randomness is seeded by phase
+// and the producer's index plus seedOff. It returns the goroutines' group.
+func postBursts(t *testing.T, c *laneChecker, prs []*Producer, seq []int64, phase, seedOff uint64, maxBursts, maxPosts int, gap func(r *rand.Rand, i int)) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	for i := range prs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(phase, uint64(i)+seedOff))
+			for range 1 + r.IntN(maxBursts) {
+				for range 1 + r.IntN(maxPosts) {
+					if err := c.post(i, prs[i], seq[i]); err != nil {
+						t.Errorf("Post: %v", err)
+						return
+					}
+					seq[i]++
+					if r.IntN(3) == 0 {
+						runtime.Gosched()
+					}
+				}
+				gap(r, i)
+			}
+		}()
+	}
+	return &wg
+}
+
+// waitOwn waits until every post producer i made has run (or the test has
+// failed).
+func (c *laneChecker) waitOwn(t *testing.T, i int) {
+	for c.ran[i].Load() != c.accepted[i].Load() && !t.Failed() {
+		runtime.Gosched()
+	}
+}
+
 // TestAttack2ReleaseRaceInBubble: in a synctest bubble time moves only when
 // every goroutine, the loop included, is durably blocked, so each sleep
 // between two bursts makes the loop park (and let go of every lane) first.
@@ -135,36 +172,16 @@ func TestAttack2ReleaseRaceInBubble(t *testing.T) {
 				}
 				seq := make([]int64, P)
 				for phase := range 150 {
-					var wg sync.WaitGroup
-					for i := range P {
-						wg.Add(1)
-						go func() {
-							defer wg.Done()
-							r := rand.New(rand.NewPCG(uint64(phase), uint64(i)))
-							for range 1 + r.IntN(4) {
-								for range 1 + r.IntN(6) {
-									if err := c.post(i, prs[i], seq[i]); err != nil {
-										t.Errorf("Post: %v", err)
-										return
-									}
-									seq[i]++
-									if r.IntN(3) == 0 {
-										runtime.Gosched()
-									}
-								}
-								switch r.IntN(3) {
-								case 0:
-									time.Sleep(time.Duration(1+r.IntN(50)) * time.Microsecond) // the loop parks first
-								case 1:
-									// post again the moment the loop has run
-									// these: it is about to let go of the lane
-									for c.ran[i].Load() != c.accepted[i].Load() {
-										runtime.Gosched()
-									}
-								}
-							}
-						}()
-					}
+					wg := postBursts(t, c, prs, seq, uint64(phase), 0, 4, 6, func(r *rand.Rand, i int) {
+						switch r.IntN(3) {
+						case 0:
+							time.Sleep(time.Duration(1+r.IntN(50)) * time.Microsecond) // the loop parks first
+						case 1:
+							// post again the moment the loop has run these: it is
+							// about to let go of the lane
+							c.waitOwn(t, i)
+						}
+					})
 					wg.Wait()
 					synctest.Wait() // the loop is parked: it must have run everything
 					if !c.allRan(fmt.Sprintf("phase %d", phase)) {
@@ -207,31 +224,14 @@ func TestAttack2ReleaseRaceFakeClock(t *testing.T) {
 		}
 		seq := make([]int64, P)
 		for phase := range 150 {
-			var wg sync.WaitGroup
-			for i := range P {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					r := rand.New(rand.NewPCG(uint64(phase), uint64(i)+100))
-					for range 1 + r.IntN(4) {
-						for range 1 + r.IntN(5) {
-							if err := c.post(i, prs[i], seq[i]); err != nil {
-								t.Errorf("Post: %v", err)
-								return
-							}
-							seq[i]++
-						}
-						if r.IntN(2) == 0 { // post again as the loop lets go of the lane
-							for c.ran[i].Load() != c.accepted[i].Load() {
-								runtime.Gosched()
-							}
-						}
-						for range r.IntN(3) {
-							runtime.Gosched()
-						}
-					}
-				}()
-			}
+			wg := postBursts(t, c, prs, seq, uint64(phase), 100, 4, 5, func(r *rand.Rand, i int) {
+				if r.IntN(2) == 0 { // post again as the loop lets go of the lane
+					c.waitOwn(t, i)
+				}
+				for range r.IntN(3) {
+					runtime.Gosched()
+				}
+			})
 			if phase%3 == 0 {
 				clk.Advance(time.Millisecond) // concurrently with the burst
 			}
@@ -286,34 +286,14 @@ func TestAttack2ReleaseRacePrecise(t *testing.T) {
 		}
 		seq := make([]int64, P)
 		for phase := range 80 {
-			var wg sync.WaitGroup
-			for i := range P {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					r := rand.New(rand.NewPCG(uint64(phase), uint64(i)+200))
-					for range 1 + r.IntN(5) {
-						for range 1 + r.IntN(4) {
-							if err := c.post(i, prs[i], seq[i]); err != nil {
-								t.Errorf("Post: %v", err)
-								return
-							}
-							seq[i]++
-						}
-						// an idle gap: wait until the loop has run this
-						// producer's posts, so it releases the lane
-						for c.ran[i].Load() != c.accepted[i].Load() {
-							runtime.Gosched()
-							if t.Failed() {
-								return
-							}
-						}
-						for range r.IntN(10) {
-							runtime.Gosched()
-						}
-					}
-				}()
-			}
+			wg := postBursts(t, c, prs, seq, uint64(phase), 200, 5, 4, func(r *rand.Rand, i int) {
+				// an idle gap: wait until the loop has run this producer's
+				// posts, so it releases the lane
+				c.waitOwn(t, i)
+				for range r.IntN(10) {
+					runtime.Gosched()
+				}
+			})
 			done := make(chan struct{})
 			go func() { wg.Wait(); close(done) }()
 			select {
