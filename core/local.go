@@ -81,8 +81,9 @@ func (lc *Local) Post(fn func()) error {
 // Loop.AfterFunc; the loop files the timer in its store when the running
 // callback returns, so stopping it before then costs no store operation;
 // Stop and Reset from any goroutine work on it at any time, before that
-// too. Loop goroutine only. O(log n) for n pending timers with the heap (O(1) if
-// stopped within the callback), O(1) with the wheel; it allocates the Timer.
+// too. Loop goroutine only. O(log n) for n pending timers with the heap
+// (O(1) if stopped within the callback), O(1) with the wheel; it allocates
+// the Timer.
 func (lc *Local) AfterFunc(d time.Duration, fn func()) (*Timer, error) {
 	lc.check("AfterFunc")
 	return lc.l.newTimer("Local().AfterFunc", lc.l.deadline(d), 0, TickSkip, true, fn)
@@ -117,10 +118,10 @@ func (lc *Local) Every(period time.Duration, fn func(), policy ...MissedTick) (*
 // whether it was armed, exactly as Timer.Stop does, but takes the timer out
 // of the store at once (or keeps it from being filed, if the running
 // callback scheduled it) instead of sending the loop a message, so
-// stopping many timers costs no inbox traffic. Loop goroutine only: it panics when
-// no goroutine runs the loop, like every Local method. A timer of another
-// Loop is stopped through Timer.Stop. O(log n) with the heap, O(1) with the
-// wheel; no allocation.
+// stopping many timers costs no inbox traffic. Loop goroutine only: it
+// panics when no goroutine runs the loop, like every Local method. A timer
+// of another Loop is stopped through Timer.Stop. O(log n) with the heap,
+// O(1) with the wheel; no allocation.
 func (lc *Local) Stop(t *Timer) bool {
 	lc.check("Stop")
 	if t == nil {

@@ -32,8 +32,8 @@ import (
 // and it reads the clock only when a timer is pending. Both only save
 // work: the look after the store is the one the protocol relies on.)
 //
-// A waker — a producer after its push (Post, Producer.Post, a timer that wakeFor says is
-// due first), Loop.Stop, Close, Shutdown, a late Stop or Reset, a ctx
+// A waker — a producer after its push (Post, Producer.Post, a timer that
+// wakeFor says is due first), Loop.Stop, Close, Shutdown, a late Stop or Reset, a ctx
 // cancelled under WithPrecise — loads parked, and if it is true, swaps it
 // from true to false; the one waker that wins that swap sends the parker
 // exactly one token (parker.kick). Timer.Stop's message is deliberately not
@@ -54,8 +54,9 @@ import (
 // parked=true and wakes the loop). A post into a Producer's lane either
 // finds the lane busy — on the loop's list, which the loop looks at, or
 // signalled, which is a push — or signals it itself before it loads
-// parked (lane.signal and releaseIdle in producer.go). The same holds for the late box's count
-// and for the control word, each written before its writer's wakeIfParked.
+// parked (lane.signal and releaseIdle in producer.go). The same holds for
+// the late box's count and for the control word, each written before its
+// writer's wakeIfParked.
 //
 // No token is left over. Exactly one party swaps parked back to false. If a
 // waker wins, the token is owed: a loop woken by it returns from block with

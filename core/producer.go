@@ -43,11 +43,11 @@ var ErrProducerClosed = errors.New("hotloop: producer is closed")
 // Loop.Close and Loop.Shutdown close every Producer and run the posts they
 // accepted; Producer.Close afterwards is harmless. While the loop runs on,
 // close a Producer when its goroutine is done with it: until then it keeps
-// its lane. A Producer that becomes
-// unreachable is closed by the garbage collector (runtime.AddCleanup). Its
-// lane starts at 1024 messages (40 KB), whatever WithInboxSize says, grows
-// under bursts up to 131072 messages (about 5 MB) plus an overflow buffer,
-// and is freed when the Producer is closed and its posts have run.
+// its lane. A Producer that becomes unreachable is closed by the garbage
+// collector (runtime.AddCleanup). Its lane starts at 1024 messages
+// (40 KB), whatever WithInboxSize says, grows under bursts up to 131072
+// messages (about 5 MB) plus an overflow buffer, and is freed when the
+// Producer is closed and its posts have run.
 type Producer struct {
 	_  noCopy // go vet's copylocks check reports copies: the collector closes the lane when the original goes
 	l  *Loop
@@ -186,7 +186,7 @@ func (p *Producer) Post(fn func()) error {
 		}
 		return ErrProducerClosed
 	}
-	p.ln.signal(p.l) // after the push: see release in drainSome
+	p.ln.signal(p.l) // after the push: see the protocol in releaseIdle
 	p.l.wakeIfParked()
 	return nil
 }
@@ -321,9 +321,9 @@ func (s *lanes) closeAll() {
 	s.signals.Close()
 }
 
-// empty reports whether every lane is empty. Any goroutine; for the park
-// protocol, it loads each lane's tail after parked was stored, as
-// Inbox.Empty does for the inbox.
+// empty reports whether every lane in the set is empty, busy or not: for
+// drainAll and Shutdown's end check, which must not miss an idle lane's
+// message (the running loop looks only at busy lanes). Any goroutine.
 func (s *lanes) empty() bool {
 	list := s.list.Load()
 	if list == nil {
