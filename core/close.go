@@ -212,7 +212,7 @@ func (l *Loop) stopPeriodic() {
 		if n == nil {
 			break
 		}
-		if n.Value.period() > 0 {
+		if n.Value.periodic() {
 			l.cancel(n)
 			continue
 		}

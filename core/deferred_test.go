@@ -179,3 +179,54 @@ func TestLocalTimerSurvivesItsCallbacksPanicAndGoexit(t *testing.T) {
 		t.Fatalf("fired at %v with %d panics handled, want %v and 1", got, panics, want)
 	}
 }
+
+// TestLocalResetEqualDelaysFireInCallOrder: timers given the same delay by
+// Local().Reset in one callback fire in the order of their last Reset,
+// whether each was idle or filed for a later deadline (the Reset moves it
+// earlier, out of the store's promise): each one's place among equal
+// deadlines is the one its last call reserved. (A timer filed for an
+// earlier deadline keeps that filing and is numbered when the loop re-files
+// it there: GUARANTEES.md, the note on equal deadlines.)
+func TestLocalResetEqualDelaysFireInCallOrder(t *testing.T) {
+	for _, store := range []TimerStore{StoreHeap, StoreWheel} {
+		t.Run(store.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				l := New(WithTimerStore(store))
+				stop := start(t, l)
+				defer stop()
+				var fired []string
+				var at []time.Duration
+				note := recorder(time.Now(), &fired, &at)
+				var a, b, c Timer
+				for _, x := range []struct {
+					tm   *Timer
+					name string
+				}{{&a, "a"}, {&b, "b"}, {&c, "c"}} {
+					if err := x.tm.Init(l, note(x.name)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				c.Reset(time.Hour)  // filed for later than the Resets below
+				do(t, l, func() {}) // filed
+				do(t, l, func() {
+					lc := l.Local()
+					lc.Reset(&a, time.Second)
+					lc.Reset(&c, time.Second)
+					lc.Reset(&b, time.Second)
+					lc.Reset(&a, time.Second) // a moves behind c and b
+				})
+				time.Sleep(2 * time.Second)
+				synctest.Wait()
+				want := []string{"c", "b", "a"}
+				if !slices.Equal(fired, want) {
+					t.Fatalf("fired %v, want %v", fired, want)
+				}
+				for i, x := range at {
+					if x < time.Second {
+						t.Errorf("%s fired %v after the Resets, before its 1 s deadline", fired[i], x)
+					}
+				}
+			})
+		})
+	}
+}

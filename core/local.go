@@ -174,11 +174,18 @@ func (lc *Local) Reset(t *Timer, d time.Duration) bool {
 	rd := min(int64(d), maxWhen)
 	// clockLo, a clock reading taken before this call, plus d is the
 	// earliest the new deadline can be (rearmRel keeps filed against it).
-	old, ok := p.rearmRel(rd, addClamped(l.clockLo, rd))
+	old, new, ok := p.rearmRel(rd, addClamped(l.clockLo, rd))
 	if !ok {
 		return false
 	}
-	p.relSeq = l.nextSeq() // its place among equal deadlines: this call's
+	if !new.filed() {
+		// Its place among equal deadlines is this call's: the timer holds
+		// that sequence number in the store, at a placeholder deadline no
+		// other is later than, until fileDeferred moves it to its real
+		// deadline with the same number. (A timer that stays filed is
+		// numbered when the loop re-files it, as after Timer.Reset.)
+		l.timers.Update(n, maxWhen, l.nextSeq())
+	}
 	if !old.rel() {
 		l.deferred = append(l.deferred, n) // not on the list yet (rule 6)
 	}

@@ -283,17 +283,18 @@ func (l *Loop) fire(n *timerNode, now int64) {
 	}
 	l.health.timerLag.record(now - s.when())
 	l.counts.fired++ // before the call: a panic that escapes the panic handler leaves it fired
-	if p.period() == 0 {
+	if !p.periodic() {
 		l.call(p.fn) // disarmed: a Reset from here on, even from fn, re-arms it
 		return
 	}
+	pt := periodicOf(n)
 	start := now
-	if p.missed() == TickDelay {
+	if pt.missed() == TickDelay {
 		start = l.now() // the tick's own start: a callback before it in this batch may have run long
 	}
-	l.callTick(p, claimed)
+	l.callTick(pt, claimed)
 	// The clock is read again: fn may have run for longer than a period.
-	next := nextTick(s.when(), p.period(), start, l.now(), p.missed())
+	next := nextTick(s.when(), pt.period(), start, l.now(), pt.missed())
 	if next < s.when() || next > maxWhen {
 		next = maxWhen // overflowed or beyond the last deadline a word holds
 	}
@@ -313,14 +314,14 @@ func (l *Loop) fire(n *timerNode, now int64) {
 // handler (the one panic the loop does not recover), the timer ends,
 // disarmed, rather than stay running with no tick to come — unless fn
 // stopped or reset it first. Loop goroutine only.
-func (l *Loop) callTick(p *timer, claimed timerState) {
+func (l *Loop) callTick(pt *periodicTimer, claimed timerState) {
 	returned := false
 	defer func() {
 		if !returned {
-			p.endAfterRun(claimed)
+			pt.n.Value.endAfterRun(claimed)
 		}
 	}()
-	l.call(p.fn)
+	l.call(pt.fn)
 	returned = true
 }
 

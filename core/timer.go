@@ -3,6 +3,7 @@ package core
 import (
 	"strconv"
 	"time"
+	"unsafe"
 
 	"go.uber.org/atomic"
 
@@ -145,25 +146,55 @@ type timer struct {
 	// goroutine; only through the methods below.
 	state atomic.Uint64
 
-	// loop is the timer's Loop, fn its callback, and tick Every's period
-	// and missed-tick policy in one word (tickOf; read with period and
-	// missed), 0 for a one-shot timer: one word rather than two keeps a
-	// Timer at 64 bytes, the 64-byte allocation class, where a separate
-	// policy byte made it 72 in the 80-byte class. Written once, by
-	// AfterFunc, At, Every or Init before the timer is first armed (the CAS
-	// that arms it, and the message or store insertion after it, publish
-	// them to the loop); read-only afterwards.
+	// loop is the timer's Loop and fn its callback; fn is nil for a
+	// periodic timer, whose callback is in its periodicTimer. Written once,
+	// by AfterFunc, At, Every or Init before the timer is first armed (the
+	// CAS that arms it, and the message or store insertion after it,
+	// publish them to the loop); read-only afterwards.
 	loop *Loop
 	fn   func()
-	tick uint64
-
-	// relSeq is the sequence number Local().Reset reserved for a relative
-	// deadline, used when fileDeferred files the timer (rule 6). Loop goroutine only.
-	relSeq uint64
 }
 
-// tickOf packs a period (0 for a one-shot timer; else 1..maxWhen, which
-// leaves the top bits free) and a missed-tick policy into timer.tick. O(1).
+// timerNode is a timer in the loop's store.
+type timerNode = wheel.Entry[timer]
+
+// A Timer is 48 bytes, Go's 48-byte allocation class, and AfterFunc
+// allocates one per timer: allocating and first touching Timers was most of
+// W6's time (docs/BENCHMARKS.md), and the Timer went from 80 bytes to 64,
+// then 48. What only a periodic timer needs, its period and missed-tick
+// policy, lives in a periodicTimer around it, which Every allocates (64
+// bytes) and the loop finds through periodicOf. A Timer a user embeds and
+// sets up with Init is always a one-shot.
+
+// periodicTimer is the allocation of a periodic timer (Every): its Timer,
+// with fn nil, then the callback, and the period and missed-tick policy in
+// one word (tickOf; read with period and missed). Written once by newTimer
+// before the timer is armed, like the timer's loop; read-only afterwards.
+type periodicTimer struct {
+	Timer
+	fn   func()
+	tick uint64
+}
+
+// periodic reports whether p is a periodic timer's (made by Every): a
+// one-shot timer always has its fn. Any goroutine.
+func (p *timer) periodic() bool { return p.fn == nil }
+
+// periodicOf returns the periodicTimer that holds n, which must be a
+// periodic timer's node. It converts the pointer: n is a Timer's first
+// field and the Timer a periodicTimer's (TestTimerSize checks the offsets),
+// and Every allocated the whole periodicTimer, so the result points to that
+// allocation (the race detector's pointer checks would catch a one-shot
+// Timer, which is smaller). O(1).
+func periodicOf(n *timerNode) *periodicTimer {
+	if debugTimers && !n.Value.periodic() {
+		panic("hotloop: periodicOf on a one-shot timer")
+	}
+	return (*periodicTimer)(unsafe.Pointer(n))
+}
+
+// tickOf packs a period (1..maxWhen, which leaves the top bits free) and a
+// missed-tick policy into periodicTimer.tick. O(1).
 func tickOf(period int64, missed MissedTick) uint64 {
 	return uint64(period) | uint64(missed)<<policyShift
 }
@@ -171,14 +202,11 @@ func tickOf(period int64, missed MissedTick) uint64 {
 // policyShift is where tickOf puts the policy: above every period.
 const policyShift = 61
 
-// period returns the timer's period: 0 for a one-shot timer.
-func (p *timer) period() int64 { return int64(p.tick & (1<<policyShift - 1)) }
+// period returns the timer's period.
+func (pt *periodicTimer) period() int64 { return int64(pt.tick & (1<<policyShift - 1)) }
 
-// missed returns the timer's missed-tick policy (TickSkip for a one-shot).
-func (p *timer) missed() MissedTick { return MissedTick(p.tick >> policyShift) }
-
-// timerNode is a timer in the loop's store.
-type timerNode = wheel.Entry[timer]
+// missed returns the timer's missed-tick policy.
+func (pt *periodicTimer) missed() MissedTick { return MissedTick(pt.tick >> policyShift) }
 
 func (p *timer) load() timerState { return timerState(p.state.Load()) }
 
@@ -220,25 +248,25 @@ func (p *timer) disarm() (old timerState, ok bool) {
 }
 
 // rearmRel arms the timer for d after the running callback returns
-// (Local().Reset, rule 6) and returns the word it replaced; ok is false if
-// the loop is closing and the timer is not armed. earliest is the earliest
-// the absolute deadline can be: the word stays filed, as with rearmed, only
-// if that is no earlier than the deadline it replaces (rule 3 then still
-// holds, whatever the clock reads when the callback returns). Loop goroutine
-// only.
-func (p *timer) rearmRel(d, earliest int64) (old timerState, ok bool) {
+// (Local().Reset, rule 6) and returns the word it replaced and the word it
+// set; ok is false if the loop is closing and the timer is not armed.
+// earliest is the earliest the absolute deadline can be: the word stays
+// filed, as with rearmed, only if that is no earlier than the deadline it
+// replaces (rule 3 then still holds, whatever the clock reads when the
+// callback returns). Loop goroutine only.
+func (p *timer) rearmRel(d, earliest int64) (old, new timerState, ok bool) {
 	for {
 		old = p.load()
 		if !old.armed() && p.loop.closing() {
 			p.loop.stats.refused.Add(1)
-			return old, false
+			return old, old, false
 		}
-		new := timerState(d)<<flagBits | armedBit | relBit
+		new = timerState(d)<<flagBits | armedBit | relBit
 		if old.filed() && !old.rel() && earliest >= old.when() {
 			new |= filedBit
 		}
 		if p.cas(old, new) {
-			return old, true
+			return old, new, true
 		}
 	}
 }
@@ -262,7 +290,7 @@ func (p *timer) claimFire(s timerState) (claimed timerState, ok bool) {
 		panic("hotloop: claimFire on " + s.String())
 	}
 	claimed = s.disarmed()
-	if p.period() > 0 {
+	if p.periodic() {
 		claimed = s&^filedBit | runningBit
 	}
 	return claimed, p.cas(s, claimed)
@@ -539,7 +567,7 @@ func (l *Loop) settle(n *timerNode) {
 			return // filed by someone before us (Local): in the store already
 		case s.running():
 			return // a periodic callback is running: rearmAfterRun or a message after it files it
-		case l.shutdownSeen && p.period() > 0:
+		case l.shutdownSeen && p.periodic():
 			// Shutdown cancels periodic timers; a late re-arm does not
 			// revive one.
 			if _, ok := p.disarm(); ok {
@@ -580,7 +608,9 @@ func (l *Loop) fileDeferred() {
 			}
 			when := addClamped(now, s.when())
 			if !s.filed() {
-				l.timers.Update(n, when, p.relSeq)
+				// At Local().Reset's placeholder key: its sequence
+				// number is the place that call reserved.
+				l.timers.Update(n, when, n.Seq())
 			}
 			if p.resolveRel(s, when) {
 				break
@@ -611,12 +641,20 @@ func (l *Loop) newTimer(method string, when, period int64, missed MissedTick, lo
 	if l.closing() {
 		return nil, ErrClosed
 	}
-	t := &Timer{}
+	var t *Timer
+	if period > 0 {
+		// A period beyond maxWhen schedules nothing that maxWhen does not
+		// (nextTick clamps every tick there), and keeps the policy's bits
+		// free.
+		pt := &periodicTimer{fn: fn, tick: tickOf(min(period, maxWhen), missed)}
+		t = &pt.Timer
+	} else {
+		t = &Timer{}
+		t.n.Value.fn = fn
+	}
 	n := &t.n
 	p := &n.Value
-	// A period beyond maxWhen schedules nothing that maxWhen does not
-	// (nextTick clamps every tick there), and keeps the policy's bits free.
-	p.loop, p.fn, p.tick = l, fn, tickOf(min(period, maxWhen), missed)
+	p.loop = l
 	// Armed but not filed, with its message on the way (rule 4) or its
 	// filing deferred to the end of the running callback (rule 6).
 	p.armNew(when)
@@ -644,7 +682,7 @@ func (l *Loop) newTimer(method string, when, period int64, missed MissedTick, lo
 // were scheduled; a timer never fires before its deadline. Safe from any
 // goroutine; from inside a callback, Local().AfterFunc is cheaper. It
 // fails with ErrClosed once the loop is closing, and with an error wrapping
-// ErrNilFunc for a nil fn. It allocates the Timer (64 bytes); embed a
+// ErrNilFunc for a nil fn. It allocates the Timer (48 bytes); embed a
 // Timer and use Init to avoid that.
 func (l *Loop) AfterFunc(d time.Duration, fn func()) (*Timer, error) {
 	return l.newTimer("AfterFunc", l.deadline(d), 0, TickSkip, false, fn)
