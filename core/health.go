@@ -210,6 +210,9 @@ func (l *Loop) stampPost(m *message) {
 	}
 }
 
+// stampLanePost is a lane's stamp, as stampPost is the inbox's.
+func (l *Loop) stampLanePost(p *lanePost) { p.stamp = uint64(l.now()) + 1 }
+
 // postLag records the lag of a sampled post. Loop goroutine only.
 func (l *Loop) postLag(stamp uint64) {
 	l.health.postLag.record(l.now() - int64(stamp-1))

@@ -45,8 +45,8 @@ var ErrProducerClosed = errors.New("hotloop: producer is closed")
 // close a Producer when its goroutine is done with it: until then it keeps
 // its lane. A Producer that becomes unreachable is closed by the garbage
 // collector (runtime.AddCleanup). Its lane starts at 1024 messages
-// (40 KB), whatever WithInboxSize says, grows under bursts up to 131072
-// messages (about 5 MB) plus an overflow buffer, and is freed when the
+// (24 KB), whatever WithInboxSize says, grows under bursts up to 131072
+// messages (about 3 MB) plus an overflow buffer, and is freed when the
 // Producer is closed and its posts have run.
 type Producer struct {
 	_  noCopy // go vet's copylocks check reports copies: the collector closes the lane when the original goes
@@ -58,7 +58,7 @@ type Producer struct {
 // lane is a Producer's inbox, as the loop sees it. Immutable after
 // NewProducer; the queue it points to is safe for concurrent use.
 type lane struct {
-	q *queue.Inbox[message]
+	q *queue.Inbox[lanePost]
 
 	// busy is the lane's place on the loop's busy list, as a token: true
 	// while the lane is on l.busy or a signal naming it is on its way (in
@@ -136,12 +136,12 @@ func (s *lanes) signalled() bool { return s.some.Load() && !s.signals.Empty() }
 
 // NewProducer returns a new Producer for l. It fails with ErrClosed once
 // Close or Shutdown was called. Safe from any goroutine. It allocates the
-// lane (about 40 KB).
+// lane (about 24 KB).
 func (l *Loop) NewProducer() (*Producer, error) {
 	l.mustNew()
 	ln := &lane{q: queue.NewInbox(laneSize,
-		queue.WithGrowth[message](laneGrowth),
-		queue.WithStamp(l.cfg.health.lagEvery, l.stampPost))}
+		queue.WithGrowth[lanePost](laneGrowth),
+		queue.WithStamp(l.cfg.health.lagEvery, l.stampLanePost))}
 	s := &l.lanes
 	s.mu.Lock()
 	if s.closed.Load() || l.closing() {
@@ -180,7 +180,7 @@ func (p *Producer) Post(fn func()) error {
 	if fn == nil {
 		return badArg("Producer.Post", ErrNilFunc)
 	}
-	if !p.ln.q.Push(message{op: opPost, fn: fn}) {
+	if !p.ln.q.Push(lanePost{fn: fn}) {
 		if p.l.lanes.closed.Load() { // the loop's Close or Shutdown closed the lane: stored before it did
 			return ErrClosed
 		}
@@ -234,7 +234,7 @@ func (l *Loop) drainSome(max int) int {
 			n += l.inbox.Drain(max-n, l.handleFn)
 			continue
 		}
-		n += l.busy[j-1].q.Drain(max-n, l.handleFn)
+		n += l.busy[j-1].q.Drain(max-n, l.handleLaneFn)
 	}
 	l.releaseIdle()
 	return n
@@ -281,7 +281,7 @@ func (l *Loop) drainLanes(max int) int {
 	}
 	n := 0
 	for _, ln := range *list {
-		n += ln.q.Drain(max, l.handleFn)
+		n += ln.q.Drain(max, l.handleLaneFn)
 	}
 	return n
 }

@@ -445,7 +445,7 @@ func TestAttackProducerShutdownFromCallbackWithLanesBusy(t *testing.T) {
 }
 
 // TestAttackProducerLanesForgottenAfterFinish: a loop finished by Close
-// keeps no lane (each about 40 KB and more once grown), whether the lanes
+// keeps no lane (each about 24 KB and more once grown), whether the lanes
 // were empty or not when it finished.
 func TestAttackProducerLanesForgottenAfterFinish(t *testing.T) {
 	for _, posted := range []bool{false, true} {

@@ -189,6 +189,10 @@ func (l *Loop) handle(m *message) {
 	}
 }
 
+// handleLane applies one post taken from a Producer's lane. Loop goroutine
+// only.
+func (l *Loop) handleLane(p *lanePost) { l.ready.push(p.fn, p.stamp) }
+
 // runReady runs up to max entries of the ready queue. Loop goroutine only.
 func (l *Loop) runReady(max int) {
 	for max > 0 {
