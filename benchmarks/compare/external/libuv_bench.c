@@ -40,138 +40,9 @@
 #include <time.h>
 #include <uv.h>
 
-#define SEED 2463534242u
-
-static int64_t now_ns(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t cpu_ns(void) {
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000 +
-	       ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
-}
-
-static void die(const char *msg) {
-	fprintf(stderr, "libuv_bench: %s\n", msg);
-	exit(1);
-}
-
-static void *xmalloc(size_t n) {
-	void *p = malloc(n ? n : 1);
-	if (!p) die("out of memory");
-	return p;
-}
-
-// ---- xorshift32, as in shared/WORKLOADS.md ----
-
-static uint32_t xs_state;
-static uint32_t xs_next(void) {
-	uint32_t x = xs_state;
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return xs_state = x;
-}
-static uint32_t xs_between(uint32_t lo, uint32_t hi) { return lo + xs_next() % (hi - lo + 1); }
-
-static uint32_t *delays_us(int n, uint32_t lo, uint32_t hi) {
-	uint32_t *d = xmalloc(sizeof *d * (size_t)n);
-	xs_state = SEED;
-	for (int i = 0; i < n; i++) d[i] = xs_between(lo, hi);
-	return d;
-}
+#include "cbench.h"
 
 static uint64_t ms_of(uint32_t us) { return us <= 1000 ? 1 : (us + 999) / 1000; }
-
-// ---- the configuration: a few keys of the JSON the harness passes ----
-
-static const char *config;
-
-static const char *find_key(const char *key) {
-	char pat[64];
-	snprintf(pat, sizeof pat, "\"%s\":", key);
-	const char *p = strstr(config, pat);
-	return p ? p + strlen(pat) : NULL;
-}
-
-static int64_t cfg_int(const char *key) {
-	const char *p = find_key(key);
-	if (!p) die("config lacks a key");
-	return strtoll(p, NULL, 10);
-}
-
-static int cfg_ints(const char *key, int64_t *out, int max) {
-	const char *p = find_key(key);
-	if (!p || *p != '[') return 0;
-	int n = 0;
-	p++;
-	while (*p && *p != ']' && n < max) {
-		char *end;
-		out[n++] = strtoll(p, &end, 10);
-		p = end;
-		while (*p == ',' || *p == ' ') p++;
-	}
-	return n;
-}
-
-static int wants(const char *workload) {
-	const char *p = find_key("workloads");
-	char pat[32];
-	snprintf(pat, sizeof pat, "\"%s\"", workload);
-	const char *end = p ? strchr(p, ']') : NULL;
-	const char *hit = p ? strstr(p, pat) : NULL;
-	return hit && end && hit < end;
-}
-
-// ---- statistics and output ----
-
-static int cmp_double(const void *a, const void *b) {
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double percentile(const double *xs, int n, double p) {
-	double *s = xmalloc(sizeof *s * (size_t)n);
-	memcpy(s, xs, sizeof *s * (size_t)n);
-	qsort(s, (size_t)n, sizeof *s, cmp_double);
-	double rank = p / 100 * (n - 1);
-	int lo = (int)floor(rank), hi = (int)ceil(rank);
-	double v = s[lo] + (s[hi] - s[lo]) * (rank - lo);
-	free(s);
-	return v;
-}
-
-static double mean(const double *xs, int n) {
-	double t = 0;
-	for (int i = 0; i < n; i++) t += xs[i];
-	return t / n;
-}
-
-#define MAXREPS 64
-#define MAXMETRICS 8
-
-// A workload's metrics over its measured repetitions.
-struct results {
-	int n;                                  // metrics
-	const char *names[MAXMETRICS];
-	double samples[MAXMETRICS][MAXREPS];
-	int reps;
-};
-
-static void emit(const char *workload, struct results *r) {
-	for (int m = 0; m < r->n; m++) {
-		double med = percentile(r->samples[m], r->reps, 50);
-		printf("{\"impl\":\"libuv\",\"workload\":\"%s\",\"metric\":\"%s\",\"value\":%.6g,\"samples\":[", workload,
-		       r->names[m], med);
-		for (int i = 0; i < r->reps; i++) printf("%s%.6g", i ? "," : "", r->samples[m][i]);
-		printf("]}\n");
-	}
-	fflush(stdout);
-}
 
 // ---- the loop: local posts, remote posts, a way to run a body on it ----
 
@@ -591,17 +462,9 @@ static void w7(struct results *r, int rep) {
 
 // ---- main ----
 
-static void run(const char *workload, void (*fn)(struct results *, int), int warmup, int reps) {
-	struct results r = {0};
-	r.reps = reps;
-	fprintf(stderr, "%s\n", workload);
-	for (int i = 0; i < warmup; i++) fn(&r, -1);
-	for (int i = 0; i < reps; i++) fn(&r, i);
-	emit(workload, &r);
-}
-
 int main(int argc, char **argv) {
 	if (argc != 3 || strcmp(argv[1], "--config") != 0) die("usage: libuv_bench --config JSON");
+	impl_name = "libuv";
 	config = argv[2];
 	int warmup = (int)cfg_int("Warmup"), reps = (int)cfg_int("Reps");
 	if (reps < 1 || reps > MAXREPS) die("Reps out of range");

@@ -540,6 +540,7 @@ func w3[T any](l impl.Loop[T], cfg Config) ([]metric, error) {
 		{"lateness_p99_us", s.P99},
 		{"lateness_max_us", s.Max},
 		{"lateness_min_us", s.Min},
+		{"cpu_us_per_timer", float64(r.cpu) / 1e3 / float64(cfg.W3Timers)},
 	}, nil
 }
 

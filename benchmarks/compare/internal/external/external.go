@@ -1,13 +1,15 @@
 // Package external runs the peers that live outside Go — Python asyncio,
-// uvloop, Node.js and libuv driven from C — as separate processes from the
-// scripts and sources in this module's external/ directory, hands them the
-// run's configuration as JSON and reads back the JSON lines they print. The
-// C peer is compiled once, with the system's cc, into the user's cache
-// directory.
+// uvloop, Node.js, libuv driven from C, and the floor (the kernel's own
+// limit for timers, a C program with no loop at all) — as separate
+// processes from the scripts and sources in this module's external/
+// directory, hands them the run's configuration as JSON and reads back the
+// JSON lines they print. The C peers are compiled once, with the system's
+// cc, into the user's cache directory.
 //
-// These peers only have whole-millisecond timers (epoll timeouts for
-// asyncio, libuv for uvloop, Node and the C peer), so their timer figures
-// are bounded by that resolution; the table says so.
+// The loops among these peers only have whole-millisecond timers (epoll
+// timeouts for asyncio, libuv for uvloop, Node and the libuv peer), so
+// their timer figures are bounded by that resolution; the table says so.
+// The floor sleeps to nanosecond deadlines.
 package external
 
 import (
@@ -82,36 +84,74 @@ var Peers = []Peer{
 		Name: "libuv",
 		Doc:  "libuv driven from C (Debian libuv1-dev; external/libuv_bench.c): callbacks from the loop in a plain array drained by an idle handle, from other threads in a mutex-guarded array + uv_async_send; uv_timer_t with whole-ms delays from the loop's cached time, rounded up as Node does (which can fire up to 1 ms early: ⚠); W2–W4 use an array of uv_timer_t allocated before the clock starts, W6 mallocs each; no W8",
 		Cmd: func(dir, cfg string) (string, []string) {
-			return libuvBinary(dir), []string{"--config", cfg}
+			return libuvPeer.binary(dir), []string{"--config", cfg}
 		},
-		Probe: buildLibuv,
+		Probe: libuvPeer.build,
 		Lacks: []string{"W8"},
+	},
+	{
+		Name: "floor-nanosleep",
+		Doc:  "the kernel's limit (external/floor_bench.c): one C thread, no runtime, sorted deadlines, clock_nanosleep(TIMER_ABSTIME) to each with 1 ns timer slack; timers only",
+		Cmd: func(dir, cfg string) (string, []string) {
+			return floorPeer.binary(dir), []string{"--mode", "nanosleep", "--config", cfg}
+		},
+		Probe: floorPeer.build,
+		Lacks: floorLacks,
+	},
+	{
+		Name: "floor-epoll",
+		Doc:  "the kernel's limit (external/floor_bench.c): as floor-nanosleep, sleeping with epoll_pwait2 and a nanosecond timeout read against the clock just before",
+		Cmd: func(dir, cfg string) (string, []string) {
+			return floorPeer.binary(dir), []string{"--mode", "epoll", "--config", cfg}
+		},
+		Probe: floorPeer.build,
+		Lacks: floorLacks,
 	},
 }
 
-// libuvSource is the C peer's source file in the scripts directory.
-const libuvSource = "libuv_bench.c"
+// floorLacks are the workloads the floor does not run: it has no callbacks
+// to post and no timer to cancel.
+var floorLacks = []string{"W1", "W1x", "W6", "W7", "W8"}
 
-// libuvBinary is where buildLibuv puts the C peer built from the source in
-// dir: a file in the user's cache directory named by the source's hash, so
-// that an edited source is built again.
-func libuvBinary(dir string) string {
-	src, err := os.ReadFile(filepath.Join(dir, libuvSource))
-	if err != nil {
-		return filepath.Join(os.TempDir(), "libuv_bench-missing")
+// cProgram is a peer written in C: a source file in the scripts directory,
+// which includes cbench.h beside it, compiled once with the system's cc.
+type cProgram struct {
+	source string   // in the scripts directory
+	libs   []string // cc's -l flags
+	needs  string   // what a failed build probably lacks, for the error
+}
+
+var (
+	libuvPeer = cProgram{"libuv_bench.c", []string{"-luv", "-lpthread", "-lm"}, "is libuv1-dev installed?"}
+	floorPeer = cProgram{"floor_bench.c", []string{"-lm"}, "a C compiler with Linux headers"}
+)
+
+// cHeader is the header every C peer includes.
+const cHeader = "cbench.h"
+
+// binary is where build puts the program built from the sources in dir: a
+// file in the user's cache directory named by the hash of the source and
+// cHeader, so that an edited source is built again.
+func (c cProgram) binary(dir string) string {
+	h := sha256.New()
+	for _, f := range []string{c.source, cHeader} {
+		src, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			return filepath.Join(os.TempDir(), strings.TrimSuffix(c.source, ".c")+"-missing")
+		}
+		h.Write(src)
 	}
-	sum := sha256.Sum256(src)
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		cache = os.TempDir()
 	}
-	return filepath.Join(cache, "hotloop-compare", fmt.Sprintf("libuv_bench-%x", sum[:6]))
+	return filepath.Join(cache, "hotloop-compare", fmt.Sprintf("%s-%x", strings.TrimSuffix(c.source, ".c"), h.Sum(nil)[:6]))
 }
 
-// buildLibuv compiles the C peer unless it is built already; it fails,
-// saying why, when there is no C compiler or no libuv to build against.
-func buildLibuv(dir string) error {
-	bin := libuvBinary(dir)
+// build compiles the program unless it is built already; it fails, saying
+// why, when there is no C compiler or a library is missing.
+func (c cProgram) build(dir string) error {
+	bin := c.binary(dir)
 	if _, err := os.Stat(bin); err == nil {
 		return nil
 	}
@@ -125,9 +165,10 @@ func buildLibuv(dir string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	tmp := bin + ".tmp"
-	out, err := exec.CommandContext(ctx, cc, "-O2", "-o", tmp, filepath.Join(dir, libuvSource), "-luv", "-lpthread", "-lm").CombinedOutput()
+	args := append([]string{"-O2", "-o", tmp, filepath.Join(dir, c.source)}, c.libs...)
+	out, err := exec.CommandContext(ctx, cc, args...).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("building %s (is libuv1-dev installed?): %v: %s", libuvSource, err, bytes.TrimSpace(out))
+		return fmt.Errorf("building %s (%s): %v: %s", c.source, c.needs, err, bytes.TrimSpace(out))
 	}
 	return os.Rename(tmp, bin)
 }
