@@ -129,7 +129,7 @@ func (lc *Local) Stop(t *Timer) bool {
 	}
 	n := &t.n
 	p := &n.Value
-	if p.loop != lc.l {
+	if p.loop() != lc.l {
 		return t.Stop() // another loop's, or never set up (false)
 	}
 	if _, ok := p.disarm(); !ok {
@@ -179,12 +179,12 @@ func (lc *Local) Reset(t *Timer, d time.Duration) bool {
 		return false
 	}
 	if !new.filed() {
-		// Its place among equal deadlines is this call's: the timer holds
-		// that sequence number in the store, at a placeholder deadline no
-		// other is later than, until fileDeferred moves it to its real
-		// deadline with the same number. (A timer that stays filed is
-		// numbered when the loop re-files it, as after Timer.Reset.)
-		l.timers.Update(n, maxWhen, l.nextSeq())
+		// Its place among equal deadlines is this call's: out of the
+		// store, numbered now, and filed when the callback returns
+		// (fileDeferred). A timer that stays filed is numbered when the
+		// loop re-files it, as after Timer.Reset.
+		l.timers.Remove(n)
+		n.SetSeq(l.nextSeq())
 	}
 	if !old.rel() {
 		l.deferred = append(l.deferred, n) // not on the list yet (rule 6)

@@ -92,6 +92,10 @@ type Loop struct {
 	// handleLaneFn is l.handleLane, bound once in New for the same reason.
 	handleLaneFn func(*lanePost)
 
+	// oneShot is the timerHome every one-shot timer of l points to (the
+	// Loop, no period: timer.go). Set in New; immutable.
+	oneShot timerHome
+
 	// takeSignalFn is l.takeSignal, bound once in New for the same reason.
 	takeSignalFn func(**lane)
 
@@ -172,6 +176,7 @@ func New(opts ...Option) *Loop {
 		queue.WithStamp(cfg.health.lagEvery, l.stampPost)) // post-lag sampling (health.go); off when lagEvery is 0
 	l.handleFn = l.handle
 	l.handleLaneFn = l.handleLane
+	l.oneShot.loop = l
 	l.takeSignalFn = l.takeSignal
 	l.lanes.signals = queue.NewInbox[*lane](64, queue.WithGrowth[*lane](1024))
 	l.parker = newChanParker(l) // made in New, so that a Loop made in a synctest bubble parks durably in it

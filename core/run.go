@@ -291,14 +291,14 @@ func (l *Loop) fire(n *timerNode, now int64) {
 		l.call(p.fn) // disarmed: a Reset from here on, even from fn, re-arms it
 		return
 	}
-	pt := periodicOf(n)
+	h := p.home
 	start := now
-	if pt.missed() == TickDelay {
+	if h.missed() == TickDelay {
 		start = l.now() // the tick's own start: a callback before it in this batch may have run long
 	}
-	l.callTick(pt, claimed)
+	l.callTick(p, claimed)
 	// The clock is read again: fn may have run for longer than a period.
-	next := nextTick(s.when(), pt.period(), start, l.now(), pt.missed())
+	next := nextTick(s.when(), h.period(), start, l.now(), h.missed())
 	if next < s.when() || next > maxWhen {
 		next = maxWhen // overflowed or beyond the last deadline a word holds
 	}
@@ -318,14 +318,14 @@ func (l *Loop) fire(n *timerNode, now int64) {
 // handler (the one panic the loop does not recover), the timer ends,
 // disarmed, rather than stay running with no tick to come — unless fn
 // stopped or reset it first. Loop goroutine only.
-func (l *Loop) callTick(pt *periodicTimer, claimed timerState) {
+func (l *Loop) callTick(p *timer, claimed timerState) {
 	returned := false
 	defer func() {
 		if !returned {
-			pt.n.Value.endAfterRun(claimed)
+			p.endAfterRun(claimed)
 		}
 	}()
-	l.call(pt.fn)
+	l.call(p.home.fn)
 	returned = true
 }
 

@@ -58,11 +58,9 @@ func TestStateWordHelpers(t *testing.T) {
 	}
 }
 
-// TestTimerSize pins a Timer at 48 bytes, the 48-byte allocation class,
-// and a periodic timer's allocation at 64: AfterFunc allocates one Timer per
-// timer, and 8 bytes more would move it into the 64-byte class (W6 and W2
-// allocate 10^5 of them at a time). periodicOf relies on the layout checked
-// here: a Timer's node at its offset 0, a Timer at a periodicTimer's.
+// TestTimerSize pins a Timer at 48 bytes, the 48-byte allocation class:
+// AfterFunc allocates one per timer, and 8 bytes more would move it into
+// the 64-byte class (W6 and W2 allocate 10^5 of them at a time).
 func TestTimerSize(t *testing.T) {
 	if unsafe.Sizeof(uintptr(0)) != 8 {
 		t.Skip("sizes are pinned for 64-bit platforms")
@@ -70,28 +68,16 @@ func TestTimerSize(t *testing.T) {
 	if s := unsafe.Sizeof(Timer{}); s != 48 {
 		t.Errorf("unsafe.Sizeof(Timer{}) = %d, want 48", s)
 	}
-	if s := unsafe.Sizeof(periodicTimer{}); s != 64 {
-		t.Errorf("unsafe.Sizeof(periodicTimer{}) = %d, want 64", s)
-	}
-	var pt periodicTimer
-	if o := unsafe.Offsetof(pt.Timer); o != 0 {
-		t.Errorf("Timer at offset %d of periodicTimer, want 0", o)
-	}
-	if o := unsafe.Offsetof(pt.Timer.n); o != 0 {
-		t.Errorf("timerNode at offset %d of Timer, want 0", o)
-	}
-	if periodicOf(&pt.n) != &pt {
-		t.Error("periodicOf does not find the periodicTimer of its node")
-	}
 }
 
-// TestTickOf checks the packing of a periodic timer's period and policy.
+// TestTickOf checks the packing of a periodic timer's period and policy, never 0
+// (0 marks a one-shot timer's home).
 func TestTickOf(t *testing.T) {
-	for _, period := range []int64{0, 1, int64(time.Second), maxWhen} {
+	for _, period := range []int64{1, int64(time.Second), maxWhen} { // Every rejects periods <= 0
 		for _, m := range []MissedTick{TickSkip, TickBurst, TickDelay} {
-			p := periodicTimer{tick: tickOf(period, m)}
-			if p.period() != period || p.missed() != m {
-				t.Errorf("tickOf(%d, %v): period %d, missed %v", period, m, p.period(), p.missed())
+			h := timerHome{tick: tickOf(period, m)}
+			if h.tick == 0 || h.period() != period || h.missed() != m {
+				t.Errorf("tickOf(%d, %v) = %#x: period %d, missed %v", period, m, h.tick, h.period(), h.missed())
 			}
 		}
 	}

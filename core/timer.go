@@ -3,7 +3,6 @@ package core
 import (
 	"strconv"
 	"time"
-	"unsafe"
 
 	"go.uber.org/atomic"
 
@@ -65,6 +64,10 @@ import (
 //     filed only if the earliest the absolute deadline can be (clockLo + d)
 //     is no earlier than the word's deadline, the rule of rearm. No
 //     relative word survives a callback: fire and settle never see one.
+//     A timer on the list that is not filed is in no store and is
+//     numbered by its call (its entry's sequence number, set with
+//     wheel.Entry.SetSeq), so the timers of one callback keep the order of
+//     the calls among equal deadlines.
 //
 // The transitions, each a named method of timer below:
 //
@@ -146,12 +149,14 @@ type timer struct {
 	// goroutine; only through the methods below.
 	state atomic.Uint64
 
-	// loop is the timer's Loop and fn its callback; fn is nil for a
-	// periodic timer, whose callback is in its periodicTimer. Written once,
-	// by AfterFunc, At, Every or Init before the timer is first armed (the
-	// CAS that arms it, and the message or store insertion after it,
-	// publish them to the loop); read-only afterwards.
-	loop *Loop
+	// home is what the timer needs of its Loop, shared by every one-shot
+	// timer of that Loop (Loop.oneShot), or a periodic timer's own, which
+	// also holds its callback and period; fn is a one-shot timer's
+	// callback, nil for a periodic timer. Written once, by AfterFunc, At,
+	// Every or Init before the timer is first armed (the CAS that arms it,
+	// and the message or store insertion after it, publish them to the
+	// loop); read-only afterwards.
+	home *timerHome
 	fn   func()
 }
 
@@ -162,39 +167,37 @@ type timerNode = wheel.Entry[timer]
 // allocates one per timer: allocating and first touching Timers was most of
 // W6's time (docs/BENCHMARKS.md), and the Timer went from 80 bytes to 64,
 // then 48. What only a periodic timer needs, its period and missed-tick
-// policy, lives in a periodicTimer around it, which Every allocates (64
-// bytes) and the loop finds through periodicOf. A Timer a user embeds and
-// sets up with Init is always a one-shot.
+// policy, lives in a timerHome of its own, which Every allocates beside
+// the Timer; every one-shot timer of a Loop points to the Loop's shared
+// one. A Timer a user embeds and sets up with Init is always a one-shot.
+// Everything a timer's fields point to is a whole object of its own, so a
+// copied Timer (a misuse go vet reports) still reads only valid memory: it
+// shares the original's callback and period.
 
-// periodicTimer is the allocation of a periodic timer (Every): its Timer,
-// with fn nil, then the callback, and the period and missed-tick policy in
-// one word (tickOf; read with period and missed). Written once by newTimer
-// before the timer is armed, like the timer's loop; read-only afterwards.
-type periodicTimer struct {
-	Timer
-	fn   func()
-	tick uint64
+// timerHome is a timer's Loop and, for a periodic timer, its callback and
+// its period and missed-tick policy in one word (tickOf; read with period
+// and missed). Immutable once the timer is first armed.
+type timerHome struct {
+	loop *Loop
+	fn   func() // a periodic timer's callback; nil in Loop.oneShot
+	tick uint64 // 0 in Loop.oneShot
 }
 
-// periodic reports whether p is a periodic timer's (made by Every): a
-// one-shot timer always has its fn. Any goroutine.
-func (p *timer) periodic() bool { return p.fn == nil }
-
-// periodicOf returns the periodicTimer that holds n, which must be a
-// periodic timer's node. It converts the pointer: n is a Timer's first
-// field and the Timer a periodicTimer's (TestTimerSize checks the offsets),
-// and Every allocated the whole periodicTimer, so the result points to that
-// allocation (the race detector's pointer checks would catch a one-shot
-// Timer, which is smaller). O(1).
-func periodicOf(n *timerNode) *periodicTimer {
-	if debugTimers && !n.Value.periodic() {
-		panic("hotloop: periodicOf on a one-shot timer")
+// loop returns the timer's Loop, or nil for a Timer never set up. Any
+// goroutine.
+func (p *timer) loop() *Loop {
+	if p.home == nil {
+		return nil
 	}
-	return (*periodicTimer)(unsafe.Pointer(n))
+	return p.home.loop
 }
+
+// periodic reports whether p is a periodic timer's (made by Every). Any
+// goroutine, once the timer is set up.
+func (p *timer) periodic() bool { return p.home.tick != 0 }
 
 // tickOf packs a period (1..maxWhen, which leaves the top bits free) and a
-// missed-tick policy into periodicTimer.tick. O(1).
+// missed-tick policy into timerHome.tick; the result is never 0. O(1).
 func tickOf(period int64, missed MissedTick) uint64 {
 	return uint64(period) | uint64(missed)<<policyShift
 }
@@ -202,11 +205,11 @@ func tickOf(period int64, missed MissedTick) uint64 {
 // policyShift is where tickOf puts the policy: above every period.
 const policyShift = 61
 
-// period returns the timer's period.
-func (pt *periodicTimer) period() int64 { return int64(pt.tick & (1<<policyShift - 1)) }
+// period returns a periodic timer's period.
+func (h *timerHome) period() int64 { return int64(h.tick & (1<<policyShift - 1)) }
 
-// missed returns the timer's missed-tick policy.
-func (pt *periodicTimer) missed() MissedTick { return MissedTick(pt.tick >> policyShift) }
+// missed returns a periodic timer's missed-tick policy.
+func (h *timerHome) missed() MissedTick { return MissedTick(h.tick >> policyShift) }
 
 func (p *timer) load() timerState { return timerState(p.state.Load()) }
 
@@ -221,8 +224,8 @@ func (p *timer) cas(old, new timerState) bool {
 func (p *timer) rearm(when int64) (old, new timerState, ok bool) {
 	for {
 		old = p.load()
-		if !old.armed() && p.loop.closing() {
-			p.loop.stats.refused.Add(1)
+		if !old.armed() && p.home.loop.closing() {
+			p.home.loop.stats.refused.Add(1)
 			return old, old, false
 		}
 		new = old.rearmed(when)
@@ -257,8 +260,8 @@ func (p *timer) disarm() (old timerState, ok bool) {
 func (p *timer) rearmRel(d, earliest int64) (old, new timerState, ok bool) {
 	for {
 		old = p.load()
-		if !old.armed() && p.loop.closing() {
-			p.loop.stats.refused.Add(1)
+		if !old.armed() && p.home.loop.closing() {
+			p.home.loop.stats.refused.Add(1)
 			return old, old, false
 		}
 		new = timerState(d)<<flagBits | armedBit | relBit
@@ -395,10 +398,10 @@ func (t *Timer) Init(l *Loop, fn func()) error {
 		return badArg("Timer.Init", errZeroLoop)
 	case fn == nil:
 		return badArg("Timer.Init", ErrNilFunc)
-	case t.n.Value.loop != nil:
+	case t.n.Value.home != nil:
 		return badArg("Timer.Init", errInitTwice)
 	}
-	t.n.Value.loop = l
+	t.n.Value.home = &l.oneShot
 	t.n.Value.fn = fn
 	return nil
 }
@@ -419,7 +422,7 @@ func (t *Timer) Init(l *Loop, fn func()) error {
 // nothing (from inside a callback, [Local.Stop] takes it out at once,
 // without a message).
 func (t *Timer) Stop() bool {
-	if t == nil || t.n.Value.loop == nil {
+	if t == nil || t.n.Value.home == nil {
 		return false
 	}
 	p := &t.n.Value
@@ -432,7 +435,7 @@ func (t *Timer) Stop() bool {
 		// not accumulate until their deadlines and Shutdown need not wait
 		// for them. (Not filed: it is not in the store, or a message is
 		// already on its way, rule 4, and will remove it.)
-		p.loop.send(opStop, &t.n)
+		p.home.loop.send(opStop, &t.n)
 	}
 	return true
 }
@@ -469,7 +472,7 @@ func (t *Timer) mustLoop(method string) *Loop {
 	if t == nil {
 		panic("hotloop: " + method + " on a nil *Timer")
 	}
-	if l := t.n.Value.loop; l != nil {
+	if l := t.n.Value.loop(); l != nil {
 		return l
 	}
 	panic("hotloop: " + method + " on a Timer not made by AfterFunc, At, Every or Init")
@@ -555,7 +558,12 @@ func (l *Loop) dropStopped(n *timerNode) {
 // armed. It applies an opTimer message (rule 4): it loops until its
 // markFiled succeeds, so a Stop or Reset that races with it is seen.
 // Loop goroutine only. O(log n) with the heap, O(1) with the wheel.
-func (l *Loop) settle(n *timerNode) {
+func (l *Loop) settle(n *timerNode) { l.settleAs(n, 0) }
+
+// settleAs is settle numbering the timer seq, the number it was given when
+// it was scheduled through Local, if it files it; 0 numbers it now. Loop
+// goroutine only.
+func (l *Loop) settleAs(n *timerNode, seq uint64) {
 	p := &n.Value
 	for {
 		s := p.load()
@@ -575,7 +583,10 @@ func (l *Loop) settle(n *timerNode) {
 			}
 			continue
 		}
-		l.timers.Update(n, s.when(), l.nextSeq())
+		if seq == 0 {
+			seq = l.nextSeq()
+		}
+		l.timers.Update(n, s.when(), seq)
 		if p.markFiled(s) {
 			return
 		}
@@ -599,8 +610,16 @@ func (l *Loop) fileDeferred() {
 			s := p.load()
 			if !s.rel() {
 				// A new timer, or stopped or reset since: file it, or
-				// drop it, as its message would.
-				l.settle(n)
+				// drop it, as its message would. One in no store has the
+				// number of the call that scheduled it (Local: newTimer,
+				// Local.Reset); one still in the store was reset by
+				// another goroutine while filed, and its Reset rides
+				// this filing.
+				seq := uint64(0)
+				if !n.InStore() {
+					seq = n.Seq()
+				}
+				l.settleAs(n, seq)
 				break
 			}
 			if now < 0 {
@@ -608,8 +627,8 @@ func (l *Loop) fileDeferred() {
 			}
 			when := addClamped(now, s.when())
 			if !s.filed() {
-				// At Local().Reset's placeholder key: its sequence
-				// number is the place that call reserved.
+				// In no store, numbered by the Local().Reset call
+				// (rule 6).
 				l.timers.Update(n, when, n.Seq())
 			}
 			if p.resolveRel(s, when) {
@@ -641,28 +660,25 @@ func (l *Loop) newTimer(method string, when, period int64, missed MissedTick, lo
 	if l.closing() {
 		return nil, ErrClosed
 	}
-	var t *Timer
+	t := &Timer{}
+	n := &t.n
+	p := &n.Value
 	if period > 0 {
 		// A period beyond maxWhen schedules nothing that maxWhen does not
 		// (nextTick clamps every tick there), and keeps the policy's bits
 		// free.
-		pt := &periodicTimer{fn: fn, tick: tickOf(min(period, maxWhen), missed)}
-		t = &pt.Timer
+		p.home = &timerHome{loop: l, fn: fn, tick: tickOf(min(period, maxWhen), missed)}
 	} else {
-		t = &Timer{}
-		t.n.Value.fn = fn
+		p.home, p.fn = &l.oneShot, fn
 	}
-	n := &t.n
-	p := &n.Value
-	p.loop = l
 	// Armed but not filed, with its message on the way (rule 4) or its
 	// filing deferred to the end of the running callback (rule 6).
 	p.armNew(when)
 	if local {
-		// The loop files it when the callback returns, in the order of
-		// scheduling (settle numbers it then), unless it was stopped by
-		// then: scheduling and cancelling within one callback never
-		// touches the store.
+		// The loop files it when the callback returns, numbered by this
+		// call, unless it was stopped by then: scheduling and cancelling
+		// within one callback never touches the store.
+		n.SetSeq(l.nextSeq())
 		l.deferred = append(l.deferred, n)
 		return t, nil
 	}

@@ -41,7 +41,9 @@
 //     removed is in no store again and may be scheduled again, in any
 //     store. Update panics, changing nothing, for an entry that another
 //     store holds.
-//   - Only Update sets an entry's key; [Entry.When] and [Entry.Seq] read it.
+//   - Update sets an entry's key; [Entry.When] and [Entry.Seq] read it.
+//     An owner that numbers an entry before filing it may set the sequence
+//     number of an entry in no store with [Entry.SetSeq].
 //   - The zero Heap and the zero Wheel are empty and ready to use; neither
 //     may be copied after first use.
 //   - To empty a store, Remove the entries you hold, or drop the store.

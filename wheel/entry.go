@@ -25,14 +25,15 @@ package wheel
 // An Entry is an intrusive handle: a store keeps the *Entry it was given, so
 // the owner must keep the Entry at a fixed address (allocate it, or embed it
 // in a longer-lived struct) and must not copy it while it is in a store. The
-// zero Entry is in no store and has the key (0, 0). The key is set only by a
-// store's Update, and is read with When and Seq.
+// zero Entry is in no store and has the key (0, 0). The key is set by a
+// store's Update (and the sequence number, outside any store, by SetSeq),
+// and is read with When and Seq.
 type Entry[T any] struct {
 	// when is the deadline (in the owner's unit; core uses monotonic
 	// nanoseconds), set only by Update.
 	when int64
 	// seq is the scheduling sequence number that breaks ties between equal
-	// deadlines, set only by Update.
+	// deadlines, set by Update or, outside any store, SetSeq.
 	seq uint64
 
 	// Value is the owner's payload; stores never read or write it.
@@ -50,6 +51,19 @@ func (e *Entry[T]) When() int64 { return e.when }
 // Seq returns e's sequence number, as last set by a store's Update (0 for
 // the zero Entry). It is O(1).
 func (e *Entry[T]) Seq() uint64 { return e.seq }
+
+// SetSeq sets e's sequence number, for an owner that numbers an entry
+// before it files it (core numbers a timer at the call that schedules it,
+// and files it when the callback making the call returns): e must be in no
+// store, and the owner files it later with Update(e, when, e.Seq()). It
+// panics on an entry a store holds, whose key only that store may change.
+// It is O(1).
+func (e *Entry[T]) SetSeq(seq uint64) {
+	if e.index != 0 {
+		panic("hotloop: wheel.Entry.SetSeq on an entry a store holds")
+	}
+	e.seq = seq
+}
 
 // InStore reports whether e is currently held by a store. It is O(1).
 func (e *Entry[T]) InStore() bool { return e.index != 0 }

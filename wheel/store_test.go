@@ -378,3 +378,32 @@ func TestReferenceVerifyDetectsCorruption(t *testing.T) {
 		t.Fatal("verify missed a When written while held")
 	}
 }
+
+// TestEntrySetSeq: an owner may number an entry in no store before filing
+// it, and Update(e, when, e.Seq()) files it with that number; SetSeq on an
+// entry a store holds panics, whatever the store.
+func TestEntrySetSeq(t *testing.T) {
+	h, w := new(Heap[int]), new(Wheel[int])
+	var a, b, c Entry[int]
+	a.SetSeq(7)
+	b.SetSeq(3)
+	if a.Seq() != 7 || a.InStore() {
+		t.Fatalf("after SetSeq(7): Seq %d, InStore %v", a.Seq(), a.InStore())
+	}
+	h.Update(&a, 10, a.Seq())
+	h.Update(&b, 10, b.Seq())
+	if e := h.PopDue(10); e != &b {
+		t.Fatal("equal deadlines: the entry numbered 3 must come before the one numbered 7")
+	}
+	w.Update(&c, 10, 1)
+	for _, e := range []*Entry[int]{&a, &c} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("SetSeq on an entry a store holds did not panic")
+				}
+			}()
+			e.SetSeq(99)
+		}()
+	}
+}
