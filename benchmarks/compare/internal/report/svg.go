@@ -271,8 +271,9 @@ func trim(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// WriteSVGDir writes every chart of t into dir (created if needed) plus an
-// index.md that shows them in order, and returns the files written.
+// WriteSVGDir writes every chart of t into dir (created if needed), the
+// precision chart when t has W3's lateness and CPU figures, and an index.md
+// that shows them in order, and returns the files written.
 func WriteSVGDir(dir string, t Table, describe func(string) string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -296,6 +297,26 @@ func WriteSVGDir(dir string, t Table, describe func(string) string) ([]string, e
 		}
 		files = append(files, p)
 		fmt.Fprintf(&idx, "![%s](%s)\n\n", c.Title, c.File)
+	}
+	if pts := PrecisionPoints(t); len(pts) > 0 {
+		p := filepath.Join(dir, PrecisionFile)
+		var sub string
+		if describe != nil {
+			sub = describe("W3")
+		}
+		f, err := os.Create(p)
+		if err != nil {
+			return files, err
+		}
+		err = WritePrecisionSVG(f, pts, sub)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return files, err
+		}
+		files = append(files, p)
+		fmt.Fprintf(&idx, "![Timer lateness against CPU per timer (W3)](%s)\n\n", PrecisionFile)
 	}
 	p := filepath.Join(dir, "index.md")
 	if err := os.WriteFile(p, []byte(idx.String()), 0o644); err != nil {
