@@ -24,6 +24,38 @@ func ExampleWithPrecise() {
 	// Output: on time or late, never early: true
 }
 
+// Chained sub-millisecond timers with a spin margin the loop learns from
+// how late its parker wakes on this machine.
+func ExampleWithAdaptiveSpin() {
+	l := core.New(core.WithPrecise(), core.WithAdaptiveSpin())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go l.Run(ctx)
+
+	done := make(chan bool)
+	start := time.Now()
+	n := 0
+	var tick func()
+	tick = func() {
+		if n++; n == 50 {
+			done <- time.Since(start) >= 50*100*time.Microsecond
+			return
+		}
+		if _, err := l.Local().AfterFunc(100*time.Microsecond, tick); err != nil {
+			fmt.Println(err)
+		}
+	}
+	if _, err := l.AfterFunc(100*time.Microsecond, tick); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("50 timers of 100 µs, none early:", <-done)
+	if err := l.Close(); err != nil {
+		fmt.Println(err)
+	}
+	// Output: 50 timers of 100 µs, none early: true
+}
+
 // Housekeeping timers that may share wake-ups: each fires up to 10 ms late.
 func ExampleWithSlack() {
 	l := core.New(core.WithSlack(10 * time.Millisecond))

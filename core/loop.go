@@ -92,6 +92,10 @@ type Loop struct {
 	// handleLaneFn is l.handleLane, bound once in New for the same reason.
 	handleLaneFn func(*lanePost)
 
+	// overshoot is WithAdaptiveSpin's histogram of park overshoots
+	// (spin.go), nil without it. Made in New; loop goroutine only.
+	overshoot *overshoots
+
 	// oneShot is the timerHome every one-shot timer of l points to (the
 	// Loop, no period: timer.go). Set in New; immutable.
 	oneShot timerHome
@@ -190,7 +194,11 @@ func New(opts ...Option) *Loop {
 		// for it; and there are no real wake-ups for slack to save, while
 		// Advance promises to fire every timer that falls due.
 		l.cfg.spin = 0
+		l.cfg.spinAuto = false
 		l.cfg.slack = 0
+	}
+	if l.cfg.spinAuto {
+		l.overshoot = new(overshoots)
 	}
 	l.health.init(&cfg.health)
 	return l

@@ -15,6 +15,7 @@ type config struct {
 	debug        bool
 	precise      bool         // WithPrecise: the futex parker on Linux
 	spin         int64        // WithSpin: nanoseconds to busy-wait before a deadline; 0 off
+	spinAuto     bool         // WithAdaptiveSpin: the margin is learned (spin.go)
 	slack        int64        // WithSlack: deadlines rounded up to a multiple of this; 0 off
 	clock        *FakeClock   // WithClock: virtual time; nil for the monotonic clock
 	health       healthConfig // lag sampling, slow callbacks (health.go)

@@ -157,16 +157,27 @@ func (l *Loop) wakeIfParked() {
 
 // wait blocks the parked loop until deadline (if timed), a kick, or done,
 // like parker.block, but with WithSpin it parks only until spin before the
-// deadline and busy-waits on the loop clock for the rest. Loop goroutine
+// deadline and busy-waits on the loop clock for the rest; with
+// WithAdaptiveSpin the margin is learned (spin.go). Loop goroutine
 // only, called by park with parked=true.
 func (l *Loop) wait(deadline int64, timed bool, done <-chan struct{}) (woken bool) {
 	spin := l.cfg.spin
+	if l.overshoot != nil && timed {
+		spin = l.overshoot.margin() // WithAdaptiveSpin (spin.go)
+	}
 	if !timed || spin <= 0 {
 		return l.parker.block(deadline, timed, done)
 	}
 	if early := spinStart(deadline, spin); early > l.now() {
 		if l.parker.block(early, true, done) {
 			return true
+		}
+		if l.overshoot != nil {
+			// The park ran to its end (or done ended it): how late it
+			// woke teaches the next margin. One before early is done's.
+			if late := l.now() - early; late >= 0 {
+				l.overshoot.add(late)
+			}
 		}
 	}
 	return l.spinUntil(deadline, done)

@@ -119,6 +119,8 @@ func TestSpinNeverEarly(t *testing.T) {
 		{WithSpin(200 * time.Microsecond)},
 		{WithSpin(200 * time.Microsecond), WithPrecise()},
 		{WithSpin(time.Second), WithPrecise(), WithSlack(50 * time.Microsecond)},
+		{WithAdaptiveSpin()},
+		{WithAdaptiveSpin(), WithPrecise()},
 	} {
 		l := New(opts...)
 		stop := start(t, l)

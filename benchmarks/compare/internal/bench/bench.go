@@ -167,7 +167,7 @@ var (
 )
 
 // order fixes the column order; implementations not listed come after.
-var order = []string{"hotloop", "hotloop-precise", "hotloop-spin", "hotloop-slack", "hotloop-wheel", "hotloop-producer", "gotimers", "goja", "seed"}
+var order = []string{"hotloop", "hotloop-precise", "hotloop-spin", "hotloop-autospin", "hotloop-slack", "hotloop-wheel", "hotloop-producer", "gotimers", "goja", "seed"}
 
 func register[T any](d impl.Def[T]) {
 	regMu.Lock()

@@ -123,7 +123,7 @@ func TestImplsOrder(t *testing.T) {
 		names = append(names, im.Name)
 	}
 	got := strings.Join(names, ",")
-	if got != "hotloop,hotloop-precise,hotloop-spin,hotloop-slack,hotloop-wheel,hotloop-producer,gotimers,goja,seed" {
+	if got != "hotloop,hotloop-precise,hotloop-spin,hotloop-autospin,hotloop-slack,hotloop-wheel,hotloop-producer,gotimers,goja,seed" {
 		t.Fatalf("order %s", got)
 	}
 }

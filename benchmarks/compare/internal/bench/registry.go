@@ -6,6 +6,7 @@ func init() {
 	register(impl.Hotloop)
 	register(impl.HotloopPrecise)
 	register(impl.HotloopSpin)
+	register(impl.HotloopAutoSpin)
 	register(impl.HotloopSlack)
 	register(impl.HotloopWheel)
 	register(impl.HotloopProducer)

@@ -26,6 +26,16 @@ var HotloopSpin = Def[*core.Timer]{
 	},
 }
 
+// HotloopAutoSpin is HotloopPrecise plus core.WithAdaptiveSpin(): the spin
+// margin is learned from the parker's overshoots.
+var HotloopAutoSpin = Def[*core.Timer]{
+	Name: "hotloop-autospin",
+	Doc:  "hotloop with core.WithPrecise() and core.WithAdaptiveSpin() (spin margin learned: the p99 of the parker's overshoots + 2 µs)",
+	New: func() (Loop[*core.Timer], error) {
+		return startHotloop(core.WithPrecise(), core.WithAdaptiveSpin())
+	},
+}
+
 // startHotloop starts a hotloop adapter with the given options.
 func startHotloop(opts ...core.Option) (Loop[*core.Timer], error) {
 	ctx, cancel := context.WithCancel(context.Background())
