@@ -39,9 +39,12 @@ func WithPrecise() Option {
 //
 // The cost is CPU: up to margin of one core's time for every wake-up on a
 // timer (a 200 µs margin with 100 timer wake-ups a second is 2% of a core),
-// and the loop holds its processor while it spins. The spin reads the real
-// clock, so do not use it inside a testing/synctest bubble: it would never
-// end. With a FakeClock ([WithClock]) it is ignored: virtual time moves only
+// and the loop holds its processor while it spins: a goroutine a callback
+// has just woken may wait for the spin to end. Inside a testing/synctest
+// bubble time moves only while every goroutine in it is blocked, so a spin
+// would never end; the loop notices the clock standing still and parks
+// instead, but spinning there only costs CPU: leave it out of such tests.
+// With a FakeClock ([WithClock]) it is ignored: virtual time moves only
 // when Advance moves it, so there is nothing to spin for. A margin <= 0
 // turns spinning off (the default).
 func WithSpin(margin time.Duration) Option {
@@ -62,9 +65,12 @@ func WithSpin(margin time.Duration) Option {
 // sub-microsecond medians for the CPU of the overshoots' spread, not of a
 // worst-case margin (docs/PRECISION.md measures both). One timer wake-up in
 // a hundred can still come late, by as much as the parker's worst case.
-// Like WithSpin, it is ignored with a FakeClock and must not be used in a
-// testing/synctest bubble. WithSpin and WithAdaptiveSpin replace each
-// other: the last one given applies.
+// When the margin is as long as the whole wait (timers closer together than
+// the parker's p99 delay), the loop spins the whole wait, and parks one
+// such wait in 16 for half its length to keep learning. Like WithSpin, it
+// is ignored with a FakeClock and is no use in a testing/synctest bubble.
+// WithSpin and WithAdaptiveSpin replace each other: the last one given
+// applies.
 func WithAdaptiveSpin() Option {
 	return func(c *config) { c.spin, c.spinAuto = 0, true }
 }

@@ -168,7 +168,11 @@ func (l *Loop) wait(deadline int64, timed bool, done <-chan struct{}) (woken boo
 	if !timed || spin <= 0 {
 		return l.parker.block(deadline, timed, done)
 	}
-	if early := spinStart(deadline, spin); early > l.now() {
+	early, now := spinStart(deadline, spin), l.now()
+	if early <= now && l.overshoot != nil && l.overshoot.probe() {
+		early = now + (deadline-now)/2 // WithAdaptiveSpin's probe (spin.go)
+	}
+	if early > now {
 		if l.parker.block(early, true, done) {
 			return true
 		}
@@ -178,6 +182,7 @@ func (l *Loop) wait(deadline int64, timed bool, done <-chan struct{}) (woken boo
 			if late := l.now() - early; late >= 0 {
 				l.overshoot.add(late)
 			}
+			l.overshoot.spun = 0
 		}
 	}
 	return l.spinUntil(deadline, done)
@@ -194,10 +199,15 @@ func spinStart(deadline, spin int64) int64 {
 
 // spinUntil busy-waits until the loop clock reaches deadline, done is
 // closed, or a waker wins the swap of parked (it then owes a token, which
-// park collects through unpark). It returns false in every case: the
-// caller unparks, taking the token if one is owed. Loop goroutine only.
+// park collects through unpark); it then returns false, and the caller
+// unparks, taking the token if one is owed. A clock that does not move
+// over frozenReads readings is not a real one (a testing/synctest bubble,
+// whose time moves only while every goroutine in it is blocked, so a spin
+// would never end): spinUntil then parks until deadline instead, and
+// returns what the parker reports. Loop goroutine only.
 func (l *Loop) spinUntil(deadline int64, done <-chan struct{}) bool {
-	for l.now() < deadline {
+	last, same := int64(-1), 0
+	for now := l.now(); now < deadline; now = l.now() {
 		if !l.parked.Load() {
 			return false // a waker cleared parked: unpark takes its token
 		}
@@ -206,9 +216,19 @@ func (l *Loop) spinUntil(deadline int64, done <-chan struct{}) bool {
 			return false
 		default:
 		}
+		if now != last {
+			last, same = now, 0
+		} else if same++; same == frozenReads {
+			return l.parker.block(deadline, true, done)
+		}
 	}
 	return false
 }
+
+// frozenReads is how many equal readings in a row make spinUntil take the
+// clock for a frozen one. A real monotonic clock moves between two
+// readings taken some tens of nanoseconds apart.
+const frozenReads = 10_000
 
 // coalesce rounds deadline up to the next multiple of slack (WithSlack), so
 // that every deadline in the same slack-long window maps to one wake-up at

@@ -74,20 +74,42 @@ static const char *find_key(const char *key) {
 	return p ? p + strlen(pat) : NULL;
 }
 
-static int64_t cfg_int(const char *key) {
-	const char *p = find_key(key);
-	if (!p) die("config lacks a key");
-	return strtoll(p, NULL, 10);
+// bad_config exits saying which key of the configuration is wrong.
+static void bad_config(const char *key, const char *what) {
+	fprintf(stderr, "%s_bench: config key \"%s\" %s\n", impl_name, key, what);
+	exit(1);
 }
 
+// cfg_int returns the integer value of key.
+static int64_t cfg_int(const char *key) {
+	const char *p = find_key(key);
+	if (!p) bad_config(key, "is missing");
+	char *end;
+	int64_t v = strtoll(p, &end, 10);
+	if (end == p) bad_config(key, "is not an integer");
+	return v;
+}
+
+// cfg_count returns the value of key, which must be at least 1: a count
+// of timers or callbacks.
+static int cfg_count(const char *key) {
+	int64_t v = cfg_int(key);
+	if (v < 1 || v > 100000000) bad_config(key, "must be a count from 1 to 10^8");
+	return (int)v;
+}
+
+// cfg_ints reads key's array of integers into out (at most max) and
+// returns how many it read; a missing key or null reads none.
 static int cfg_ints(const char *key, int64_t *out, int max) {
 	const char *p = find_key(key);
 	if (!p || *p != '[') return 0;
 	int n = 0;
 	p++;
+	while (*p == ' ') p++;
 	while (*p && *p != ']' && n < max) {
 		char *end;
 		out[n++] = strtoll(p, &end, 10);
+		if (end == p) bad_config(key, "must be an array of integers");
 		p = end;
 		while (*p == ',' || *p == ' ') p++;
 	}

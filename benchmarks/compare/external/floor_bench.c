@@ -184,13 +184,17 @@ int main(int argc, char **argv) {
 	if (prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0) != 0) die("prctl(PR_SET_TIMERSLACK) failed");
 	int warmup = (int)cfg_int("Warmup"), reps = (int)cfg_int("Reps");
 	if (reps < 1 || reps > MAXREPS) die("Reps out of range");
-	w3_n = (int)cfg_int("W3Timers");
-	w4_n = (int)cfg_int("W4Timers");
+	w3_n = cfg_count("W3Timers");
+	w4_n = cfg_count("W4Timers");
 	w5_delay = cfg_int("W5DelayNs");
+	if (w5_delay < 0) bad_config("W5DelayNs", "must not be negative");
 
 	if (wants("W2")) {
 		int64_t sizes[16];
 		int k = cfg_ints("W2Sizes", sizes, 16);
+		for (int i = 0; i < k; i++) {
+			if (sizes[i] < 1 || sizes[i] > 100000000) bad_config("W2Sizes", "must hold counts from 1 to 10^8");
+		}
 		for (int i = 0; i < k; i++) {
 			char name[32];
 			snprintf(name, sizeof name, "W2/N=%lld", (long long)sizes[i]);

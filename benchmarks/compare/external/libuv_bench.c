@@ -474,13 +474,13 @@ int main(int argc, char **argv) {
 	uv_timer_init(loop, &w4_timer);
 	uv_timer_init(loop, &w5_timer);
 
-	w1_n = (int)cfg_int("W1Callbacks");
-	w1x_per = (int)cfg_int("W1xPerProd");
-	w3_n = (int)cfg_int("W3Timers");
-	w4_n = (int)cfg_int("W4Timers");
+	w1_n = cfg_count("W1Callbacks");
+	w1x_per = cfg_count("W1xPerProd");
+	w3_n = cfg_count("W3Timers");
+	w4_n = cfg_count("W4Timers");
 	w5_delay = cfg_int("W5DelayNs");
-	w6_n = (int)cfg_int("W6Timers");
-	w7_samples = (int)cfg_int("W7Samples");
+	w6_n = cfg_count("W6Timers");
+	w7_samples = cfg_count("W7Samples");
 	w7_idle = cfg_int("W7IdleBetweenNs");
 
 	if (wants("W1")) run("W1", w1, warmup, reps);

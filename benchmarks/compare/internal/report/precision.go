@@ -30,16 +30,26 @@ func PrecisionPoints(t Table) []PrecisionPoint {
 		a, ok1 := p50[im]
 		b, ok2 := p99[im]
 		c, ok3 := cpu[im]
-		if ok1 && ok2 && ok3 && a >= 0 && b >= 0 && c > 0 {
-			pts = append(pts, PrecisionPoint{im, c, a, b})
+		if p := (PrecisionPoint{im, c, a, b}); ok1 && ok2 && ok3 && p.drawable() {
+			pts = append(pts, p)
 		}
 	}
 	return pts
 }
 
+// drawable reports whether p can be placed on the chart's log axes: finite
+// figures, a positive CPU, and no negative lateness (a lateness of 0 sits
+// on the axis).
+func (p PrecisionPoint) drawable() bool {
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	return finite(p.CPU) && finite(p.P50) && finite(p.P99) && p.CPU > 0 && p.P50 >= 0 && p.P99 >= 0
+}
+
 // WritePrecisionSVG draws pts as a scatter on two logarithmic axes: CPU per
 // timer across, lateness up; each implementation a line from its p50 (dot)
-// to its p99 (ring). Down and to the left is better.
+// to its p99 (ring). Down and to the left is better. Points that cannot be
+// placed on log axes (not finite, a CPU of 0 or less, a negative lateness)
+// are left out.
 func WritePrecisionSVG(w io.Writer, pts []PrecisionPoint, subtitle string) error {
 	const (
 		width, height = 820, 560
@@ -47,18 +57,27 @@ func WritePrecisionSVG(w io.Writer, pts []PrecisionPoint, subtitle string) error
 		top, bottom   = 60, 50
 	)
 	plotW, plotH := float64(width-left-right), float64(height-top-bottom)
+	var ok []PrecisionPoint
+	for _, p := range pts {
+		if p.drawable() {
+			ok = append(ok, p)
+		}
+	}
+	pts = ok
 	xlo, xhi, ylo, yhi := math.Inf(1), 0.0, math.Inf(1), 0.0
 	for _, p := range pts {
 		xlo, xhi = math.Min(xlo, p.CPU), math.Max(xhi, p.CPU)
 		for _, v := range []float64{p.P50, p.P99} {
 			if v > 0 {
-				ylo = math.Min(ylo, v)
+				ylo, yhi = math.Min(ylo, v), math.Max(yhi, v)
 			}
-			yhi = math.Max(yhi, v)
 		}
 	}
-	if len(pts) == 0 || math.IsInf(ylo, 1) {
-		xlo, xhi, ylo, yhi = 1, 10, 1, 10
+	if len(pts) == 0 {
+		xlo, xhi = 1, 10
+	}
+	if math.IsInf(ylo, 1) { // no positive lateness: every point on the axis
+		ylo, yhi = 1, 10
 	}
 	decades := func(lo, hi float64) (float64, float64) {
 		a, b := math.Floor(math.Log10(lo)), math.Ceil(math.Log10(hi))
