@@ -19,6 +19,10 @@ var ErrNilFunc = errors.New("nil callback")
 // ErrBadPeriod is wrapped by the error Every returns for a period <= 0.
 var ErrBadPeriod = errors.New("period must be positive")
 
+// ErrBadLeeway is wrapped by the error Timer.SetLeeway returns for a
+// negative leeway.
+var ErrBadLeeway = errors.New("leeway must not be negative")
+
 // badArg reports a rejected argument, naming the method, for example
 // "hotloop: AfterFunc: nil callback".
 func badArg(method string, err error) error {
@@ -31,4 +35,7 @@ var (
 	errNilLoop   = errors.New("nil Loop")
 	errZeroLoop  = errors.New("Loop not made by New")
 	errInitTwice = errors.New("Timer already set up (by Init, AfterFunc, At or Every)")
+	errNotInit   = errors.New("Timer not set up by Init")
+	errArmed     = errors.New("the timer was armed already: set the leeway after Init, before the first Reset")
+	errPeriodic  = errors.New("a periodic timer (Every) has no leeway")
 )

@@ -72,3 +72,38 @@ func ExampleWithSlack() {
 	fmt.Println("swept")
 	// Output: swept
 }
+
+// Housekeeping timers that may each be up to a millisecond late share
+// wake-ups, while a timer without a leeway on the same loop stays exact.
+func ExampleTimer_SetLeeway() {
+	l := core.New(core.WithPrecise())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go l.Run(ctx)
+
+	done := make(chan bool, 3)
+	start := time.Now()
+	sweeps := make([]core.Timer, 3)
+	for i := range sweeps {
+		d := time.Duration(200*(i+1)) * time.Microsecond
+		if err := sweeps[i].Init(l, func() { done <- time.Since(start) >= d }); err != nil {
+			fmt.Println(err)
+			return
+		}
+		if err := sweeps[i].SetLeeway(time.Millisecond); err != nil {
+			fmt.Println(err)
+			return
+		}
+		sweeps[i].Reset(d)
+	}
+	for range sweeps {
+		if !<-done {
+			fmt.Println("fired early")
+		}
+	}
+	fmt.Println("three sweeps, none early")
+	if err := l.Close(); err != nil {
+		fmt.Println(err)
+	}
+	// Output: three sweeps, none early
+}

@@ -22,6 +22,7 @@ type modelTimer struct {
 	filedWhen time.Duration // the store's key, valid while pending
 	seq       uint64        // the store's tie-break, as the loop assigns it
 	period    time.Duration // > 0 for Every
+	leeway    time.Duration // SetLeeway's: the key is when rounded up to a multiple of it
 }
 
 // loopModel is a plain, single-threaded model of what a Loop promises:
@@ -45,10 +46,11 @@ func (m *loopModel) schedule(id int, when, period time.Duration) *modelTimer {
 	return mt
 }
 
-// file puts mt in the store at when, with the next sequence number.
+// file puts mt in the store at when (rounded up to a multiple of its
+// leeway), with the next sequence number.
 func (m *loopModel) file(mt *modelTimer, when time.Duration) {
 	m.seq++
-	mt.filedWhen, mt.seq = when, m.seq
+	mt.filedWhen, mt.seq = time.Duration(coalesce(int64(when), int64(mt.leeway))), m.seq
 }
 
 // reset is Reset(when - now) in the model: it reports whether mt was armed.
@@ -102,7 +104,8 @@ func (mt *modelTimer) clone() *modelTimer { c := *mt; return &c }
 
 // FuzzLoop drives a whole Loop, on synctest's fake clock, through a
 // sequence of operations decoded from the input (two bytes each: Post,
-// AfterFunc, Local().AfterFunc, Init+Reset, Every, At, Stop, Reset, sleep;
+// AfterFunc, Local().AfterFunc, Init+Reset (with bit 4, SetLeeway first),
+// Every, At, Stop, Reset, sleep;
 // bit 3 of the op byte makes Post Producer.Post, Stop and Reset Local().Stop and Local().Reset
 // from the loop goroutine, Every and At Local().Every and Local().At, and
 // Local().AfterFunc one followed in the same callback by Local().Reset, or
@@ -128,6 +131,9 @@ func FuzzLoop(f *testing.F) {
 	f.Add([]byte{10, 0x35, 26, 0x35, 11, 0x22, 15, 0x04, 10, 0x09, 6, 19, 12, 2, 6, 19})
 	// Posts through a Producer among posts and timers.
 	f.Add([]byte{8, 0, 0, 0, 8, 0, 1, 3, 8, 0, 6, 5, 8, 0})
+	// Timers with a leeway (Init, SetLeeway, Reset) among exact ones,
+	// reset and stopped.
+	f.Add([]byte{25, 0x14, 25, 0x25, 1, 6, 25, 0x37, 6, 3, 5, 0x42, 6, 19, 4, 1, 6, 19})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 128 {
 			data = data[:128]
@@ -187,14 +193,27 @@ func FuzzLoop(f *testing.F) {
 				case 1, 2:
 					var tm *Timer
 					if data[i]%8 == 1 && data[i]&8 != 0 {
-						// The embedded form: Init, then Reset arms it.
+						// The embedded form: Init, then Reset arms it;
+						// with bit 4, a leeway of 1..4 ms first.
 						tm = new(Timer)
 						if err := tm.Init(l, rec(id, true)); err != nil {
 							t.Fatal(err)
 						}
+						var leeway time.Duration
+						if data[i]&16 != 0 {
+							leeway = time.Duration(1+b/16%4) * time.Millisecond
+							if err := tm.SetLeeway(leeway); err != nil {
+								t.Fatal(err)
+							}
+						}
 						if tm.Reset(d) {
 							t.Fatal("Reset of a timer fresh from Init: true")
 						}
+						handles = append(handles, tm)
+						mt := &modelTimer{id: id, leeway: leeway}
+						m.timers = append(m.timers, mt)
+						m.reset(mt, m.now+max(d, 0))
+						break
 					} else if data[i]%8 == 1 {
 						tm = must(l.AfterFunc(d, rec(id, true)))
 					} else if data[i]&8 != 0 {

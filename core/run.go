@@ -277,7 +277,7 @@ func (l *Loop) fire(n *timerNode, now int64) {
 		case !s.filed():
 			return // moved earlier or re-armed: its message files it (rule 4)
 		case s.when() > n.When():
-			l.timers.Update(n, s.when(), l.nextSeq()) // pushed later: the lazy half of Reset
+			l.timers.Update(n, p.key(s.when()), l.nextSeq()) // pushed later: the lazy half of Reset
 			return
 		}
 		var ok bool

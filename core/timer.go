@@ -178,9 +178,10 @@ type timerNode = wheel.Entry[timer]
 // its period and missed-tick policy in one word (tickOf; read with period
 // and missed). Immutable once the timer is first armed.
 type timerHome struct {
-	loop *Loop
-	fn   func() // a periodic timer's callback; nil in Loop.oneShot
-	tick uint64 // 0 in Loop.oneShot
+	loop   *Loop
+	fn     func() // a periodic timer's callback; nil in Loop.oneShot
+	tick   uint64 // 0 in Loop.oneShot
+	leeway int64  // SetLeeway's, in ns; 0 (exact) in Loop.oneShot and for periodic timers
 }
 
 // loop returns the timer's Loop, or nil for a Timer never set up. Any
@@ -195,6 +196,15 @@ func (p *timer) loop() *Loop {
 // periodic reports whether p is a periodic timer's (made by Every). Any
 // goroutine, once the timer is set up.
 func (p *timer) periodic() bool { return p.home.tick != 0 }
+
+// key is the store key at which the loop files a timer whose word's
+// deadline is when: when itself, or, for a timer with a leeway
+// (SetLeeway), when rounded up to the next multiple of the leeway, so that
+// timers whose deadlines fall in one leeway-long window share the wake-up
+// at its end. Never earlier than when, at most the leeway later (rule 3's
+// promise to look at the timer by its deadline becomes: by its deadline
+// plus its leeway). Loop goroutine only. O(1).
+func (p *timer) key(when int64) int64 { return coalesce(when, p.home.leeway) }
 
 // tickOf packs a period (1..maxWhen, which leaves the top bits free) and a
 // missed-tick policy into timerHome.tick; the result is never 0. O(1).
@@ -406,6 +416,43 @@ func (t *Timer) Init(l *Loop, fn func()) error {
 	return nil
 }
 
+// SetLeeway lets the timer fire up to d after its deadline, so that it can
+// share a wake-up with the timers near it: the loop files it at the end of
+// the d-long window its deadline falls in (windows of the loop's clock,
+// aligned to multiples of d), and every timer with the same leeway in that
+// window fires on the same wake-up. It never fires before its deadline.
+// Timers without a leeway, the default, stay exact, however many timers
+// around them have one; where WithSlack rounds every deadline of the loop,
+// a leeway is one timer's own (Apple's dispatch sources call it the same).
+// Ordering follows the rounded deadlines: a timer with a leeway fires after
+// an exact one due before the end of its window.
+//
+// Call it after Init and before the timer's first Reset: it returns an
+// error for a Timer not set up by Init, one armed already, and a periodic
+// one, and an error wrapping ErrBadLeeway for d < 0. d == 0 makes the
+// timer exact again. The leeway holds for every later Reset, from any
+// goroutine. It allocates the small record that holds the leeway.
+func (t *Timer) SetLeeway(d time.Duration) error {
+	if t == nil || t.n.Value.home == nil {
+		return badArg("Timer.SetLeeway", errNotInit)
+	}
+	p := &t.n.Value
+	l := p.home.loop
+	switch {
+	case p.periodic():
+		return badArg("Timer.SetLeeway", errPeriodic)
+	case p.load() != 0:
+		return badArg("Timer.SetLeeway", errArmed) // also every timer of AfterFunc and At
+	case d < 0:
+		return badArg("Timer.SetLeeway", ErrBadLeeway)
+	case d == 0:
+		p.home = &l.oneShot
+	default:
+		p.home = &timerHome{loop: l, leeway: min(int64(d), maxWhen)}
+	}
+	return nil
+}
+
 // Stop prevents the timer from firing. It reports true if the call stopped
 // it, false if it was not armed: it had already fired (a one-shot whose
 // callback has started), been stopped, been cancelled by Close, or was never
@@ -586,7 +633,7 @@ func (l *Loop) settleAs(n *timerNode, seq uint64) {
 		if seq == 0 {
 			seq = l.nextSeq()
 		}
-		l.timers.Update(n, s.when(), seq)
+		l.timers.Update(n, p.key(s.when()), seq)
 		if p.markFiled(s) {
 			return
 		}
@@ -629,7 +676,7 @@ func (l *Loop) fileDeferred() {
 			if !s.filed() {
 				// In no store, numbered by the Local().Reset call
 				// (rule 6).
-				l.timers.Update(n, when, n.Seq())
+				l.timers.Update(n, p.key(when), n.Seq())
 			}
 			if p.resolveRel(s, when) {
 				break

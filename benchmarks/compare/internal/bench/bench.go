@@ -167,7 +167,7 @@ var (
 )
 
 // order fixes the column order; implementations not listed come after.
-var order = []string{"hotloop", "hotloop-precise", "hotloop-spin", "hotloop-autospin", "hotloop-slack", "hotloop-wheel", "hotloop-producer", "gotimers", "goja", "seed"}
+var order = []string{"hotloop", "hotloop-precise", "hotloop-spin", "hotloop-autospin", "hotloop-slack", "hotloop-leeway", "hotloop-wheel", "hotloop-producer", "gotimers", "goja", "seed"}
 
 func register[T any](d impl.Def[T]) {
 	regMu.Lock()
@@ -461,6 +461,8 @@ type atOnceRun struct {
 	due, fire  []int64
 	cpu        int64
 	lastFireAt int64
+	wakeups    float64 // the loop's wake-ups from the first scheduling to the last fire
+	canCount   bool    // whether the implementation counts wake-ups
 }
 
 // atOnce schedules one timer per delay (µs) from a single loop callback and
@@ -471,7 +473,9 @@ func atOnce[T any](l impl.Loop[T], cfg Config, delaysUs []uint32) (atOnceRun, er
 	var fired atomic.Int64
 	var cpu0, cpu1 int64
 	f := newFinisher()
+	var w0, w1 uint64
 	err := kick(l, f, cfg.RepTimeout, func() {
+		w0, r.canCount = l.Wakeups()
 		cpu0 = cpuNanos()
 		r.t0 = impl.Now()
 		for i, us := range delaysUs {
@@ -481,6 +485,7 @@ func atOnce[T any](l impl.Loop[T], cfg Config, delaysUs []uint32) (atOnceRun, er
 				r.fire[i] = impl.Now()
 				if fired.Add(1) == int64(n) {
 					cpu1 = cpuNanos()
+					w1, _ = l.Wakeups()
 					f.finish(nil)
 				}
 			}); err != nil {
@@ -493,6 +498,7 @@ func atOnce[T any](l impl.Loop[T], cfg Config, delaysUs []uint32) (atOnceRun, er
 		return r, err
 	}
 	r.cpu = cpu1 - cpu0
+	r.wakeups = float64(w1 - w0)
 	for _, t := range r.fire {
 		r.lastFireAt = max(r.lastFireAt, t)
 	}
@@ -521,11 +527,15 @@ func w2[T any](l impl.Loop[T], cfg Config, n int) ([]metric, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []metric{
+	ms := []metric{
 		{"wall_ms", float64(r.lastFireAt-r.t0) / 1e6},
 		{"cpu_us_per_timer", float64(r.cpu) / 1e3 / float64(n)},
 		{"lateness_mean_us", stats.Mean(latenciesUs(r.due, r.fire))},
-	}, nil
+	}
+	if r.canCount {
+		ms = append(ms, metric{"wakeups", r.wakeups})
+	}
+	return ms, nil
 }
 
 func w3[T any](l impl.Loop[T], cfg Config) ([]metric, error) {

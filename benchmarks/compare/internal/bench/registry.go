@@ -8,6 +8,7 @@ func init() {
 	register(impl.HotloopSpin)
 	register(impl.HotloopAutoSpin)
 	register(impl.HotloopSlack)
+	register(impl.HotloopLeeway)
 	register(impl.HotloopWheel)
 	register(impl.HotloopProducer)
 	register(impl.GoTimers)

@@ -36,6 +36,37 @@ var HotloopAutoSpin = Def[*core.Timer]{
 	},
 }
 
+// HotloopLeeway is HotloopPrecise with a 1 ms leeway on every timer
+// (Timer.SetLeeway): timers whose deadlines fall in one millisecond window
+// share one wake-up at its end; AfterFunc makes each timer with Init,
+// SetLeeway and Timer.Reset (the deadline counted from the call).
+var HotloopLeeway = Def[*core.Timer]{
+	Name: "hotloop-leeway",
+	Doc:  "hotloop with core.WithPrecise() and a 1 ms leeway on every timer (Timer.SetLeeway: timers in one 1 ms window share a wake-up; exact timers would stay exact)",
+	New: func() (Loop[*core.Timer], error) {
+		h, err := startHotloop(core.WithPrecise())
+		if err != nil {
+			return nil, err
+		}
+		return &hotloopLeeway{h.(*hotloop)}, nil
+	},
+}
+
+// hotloopLeeway is hotloop whose timers are made with a 1 ms leeway.
+type hotloopLeeway struct{ *hotloop }
+
+func (h *hotloopLeeway) AfterFunc(d time.Duration, fn func()) (*core.Timer, error) {
+	t := new(core.Timer)
+	if err := t.Init(h.l, fn); err != nil {
+		return nil, err
+	}
+	if err := t.SetLeeway(time.Millisecond); err != nil {
+		return nil, err
+	}
+	t.Reset(d)
+	return t, nil
+}
+
 // startHotloop starts a hotloop adapter with the given options.
 func startHotloop(opts ...core.Option) (Loop[*core.Timer], error) {
 	ctx, cancel := context.WithCancel(context.Background())
