@@ -85,8 +85,10 @@ import (
 //
 // rearm and rearmRel keep filed only when the new deadline is no earlier
 // than the word's (rule 3); they clear running (rule 5). The deadline is
-// kept in the word shifted left by flagBits, so deadlines are capped at
-// maxWhen, about 36 years from the loop's start.
+// kept in the word plus one, shifted left by flagBits, so deadlines are
+// capped at maxWhen, about 36 years from the loop's start, and a word that
+// was ever armed is never 0, even for a deadline of 0 (a FakeClock at its
+// start): a zero word is a timer never armed (SetLeeway relies on it).
 
 // timerState is a timer's state word: deadline << flagBits | flags.
 type timerState uint64
@@ -101,10 +103,10 @@ const (
 
 	// maxWhen is the latest deadline a state word can hold (loop clock
 	// nanoseconds, about 36 years): later deadlines are clamped to it.
-	maxWhen = int64(1)<<(64-flagBits) - 1
+	maxWhen = int64(1)<<(64-flagBits) - 2
 )
 
-func (s timerState) when() int64   { return int64(s >> flagBits) }
+func (s timerState) when() int64   { return int64(s>>flagBits) - 1 }
 func (s timerState) armed() bool   { return s&armedBit != 0 }
 func (s timerState) filed() bool   { return s&filedBit != 0 }
 func (s timerState) running() bool { return s&runningBit != 0 }
@@ -113,7 +115,7 @@ func (s timerState) rel() bool     { return s&relBit != 0 }
 // armedAt returns the word of a timer armed for when, with the given extra
 // flags. when must be in [0, maxWhen].
 func armedAt(when int64, flags timerState) timerState {
-	return timerState(when)<<flagBits | armedBit | flags
+	return timerState(when+1)<<flagBits | armedBit | flags
 }
 
 // rearmed returns the word that Reset to when makes of s: armed for when,
@@ -203,7 +205,7 @@ func (p *timer) periodic() bool { return p.home.tick != 0 }
 // timers whose deadlines fall in one leeway-long window share the wake-up
 // at its end. Never earlier than when, at most the leeway later (rule 3's
 // promise to look at the timer by its deadline becomes: by its deadline
-// plus its leeway). Loop goroutine only. O(1).
+// plus its leeway). Any goroutine, once the timer has been armed. O(1).
 func (p *timer) key(when int64) int64 { return coalesce(when, p.home.leeway) }
 
 // tickOf packs a period (1..maxWhen, which leaves the top bits free) and a
@@ -274,7 +276,7 @@ func (p *timer) rearmRel(d, earliest int64) (old, new timerState, ok bool) {
 			p.home.loop.stats.refused.Add(1)
 			return old, old, false
 		}
-		new = timerState(d)<<flagBits | armedBit | relBit
+		new = armedAt(d, relBit)
 		if old.filed() && !old.rel() && earliest >= old.when() {
 			new |= filedBit
 		}
@@ -431,7 +433,8 @@ func (t *Timer) Init(l *Loop, fn func()) error {
 // error for a Timer not set up by Init, one armed already, and a periodic
 // one, and an error wrapping ErrBadLeeway for d < 0. d == 0 makes the
 // timer exact again. The leeway holds for every later Reset, from any
-// goroutine. It allocates the small record that holds the leeway.
+// goroutine. Do not call it concurrently with the timer's other methods;
+// it allocates the small record that holds the leeway.
 func (t *Timer) SetLeeway(d time.Duration) error {
 	if t == nil || t.n.Value.home == nil {
 		return badArg("Timer.SetLeeway", errNotInit)
@@ -442,7 +445,10 @@ func (t *Timer) SetLeeway(d time.Duration) error {
 	case p.periodic():
 		return badArg("Timer.SetLeeway", errPeriodic)
 	case p.load() != 0:
-		return badArg("Timer.SetLeeway", errArmed) // also every timer of AfterFunc and At
+		// Armed now or before (a word once armed is never 0 again): the
+		// loop and other goroutines may read p.home from then on. Also
+		// every timer of AfterFunc and At.
+		return badArg("Timer.SetLeeway", errArmed)
 	case d < 0:
 		return badArg("Timer.SetLeeway", ErrBadLeeway)
 	case d == 0:
@@ -570,7 +576,10 @@ func (l *Loop) reset(n *timerNode, when int64) bool {
 // wake-up comes after the push, so the loop finds the message. Any
 // goroutine.
 func (l *Loop) wakeFor(p *timer) {
-	if s := p.load(); s.armed() && !s.filed() && !s.rel() && l.expiry.Before(s.when()) {
+	// The key, not the deadline: a timer with a leeway filed at the end of
+	// a window the loop already waits for needs no wake-up. (p.home is
+	// immutable once the timer was first armed: SetLeeway.)
+	if s := p.load(); s.armed() && !s.filed() && !s.rel() && l.expiry.Before(p.key(s.when())) {
 		l.wakeIfParked()
 	}
 }
