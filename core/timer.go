@@ -433,8 +433,10 @@ func (t *Timer) Init(l *Loop, fn func()) error {
 // error for a Timer not set up by Init, one armed already, and a periodic
 // one, and an error wrapping ErrBadLeeway for d < 0. d == 0 makes the
 // timer exact again. The leeway holds for every later Reset, from any
-// goroutine. Do not call it concurrently with the timer's other methods;
-// it allocates the small record that holds the leeway.
+// goroutine. Health's timer lag counts from the deadline, so a timer with
+// a leeway shows up to its leeway as lag. Do not call it concurrently with
+// the timer's other methods; it allocates the small record that holds the
+// leeway.
 func (t *Timer) SetLeeway(d time.Duration) error {
 	if t == nil || t.n.Value.home == nil {
 		return badArg("Timer.SetLeeway", errNotInit)
