@@ -182,7 +182,6 @@ func (l *Loop) wait(deadline int64, timed bool, done <-chan struct{}) (woken boo
 			if late := l.now() - early; late >= 0 {
 				l.overshoot.add(late)
 			}
-			l.overshoot.spun = 0
 		}
 	}
 	return l.spinUntil(deadline, done)

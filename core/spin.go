@@ -42,9 +42,11 @@ type overshoots struct {
 	spun  uint32              // waits spun whole since the last park (spinProbe)
 }
 
-// add records an overshoot of d ns (negative counts as 0). O(1), and
+// add records an overshoot of d ns (negative counts as 0), the end of a
+// park: the count of waits spun whole starts again (probe). O(1), and
 // O(spinBuckets) once every spinWindow samples.
 func (o *overshoots) add(d int64) {
+	o.spun = 0
 	i := min(max(d, 0)/spinBucket, spinBuckets-1)
 	o.n[i]++
 	o.total++
