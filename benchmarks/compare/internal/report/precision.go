@@ -94,40 +94,19 @@ func WritePrecisionSVG(w io.Writer, pts []PrecisionPoint, subtitle string) error
 		return float64(top) + plotH - (math.Log10(v)-ya)/(yb-ya)*plotH
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="Helvetica, Arial, sans-serif" font-size="12">`+"\n", width, height, width, height)
-	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="#ffffff"/>`+"\n")
+	openSVG(&b, width, height)
 	fmt.Fprintf(&b, `<text x="12" y="22" font-size="16" font-weight="bold">Timer lateness against CPU per timer (W3)</text>`+"\n")
 	fmt.Fprintf(&b, `<text x="12" y="40" fill="#555">%s</text>`+"\n", esc(trim(subtitle, 120)))
 	// Grid and axes: one line per decade, with 2× and 5× minor lines.
-	for e := xa; e <= xb; e++ {
-		for _, m := range []float64{1, 2, 5} {
-			v := m * math.Pow(10, e)
-			if v > math.Pow(10, xb) {
-				break
-			}
-			gx := x(v)
-			stroke := "#eeeeee"
-			if m == 1 {
-				stroke = "#d0d0d0"
-			}
-			fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s"/>`+"\n", gx, top, gx, height-bottom, stroke)
-			fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#777" text-anchor="middle" font-size="10">%s</text>`+"\n", gx, height-bottom+14, esc(tickLabel(v)))
-		}
+	for _, tk := range logTicks(xa, xb) {
+		gx := x(tk.v)
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s"/>`+"\n", gx, top, gx, height-bottom, tk.stroke)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#777" text-anchor="middle" font-size="10">%s</text>`+"\n", gx, height-bottom+14, esc(tickLabel(tk.v)))
 	}
-	for e := ya; e <= yb; e++ {
-		for _, m := range []float64{1, 2, 5} {
-			v := m * math.Pow(10, e)
-			if v > math.Pow(10, yb) {
-				break
-			}
-			gy := y(v)
-			stroke := "#eeeeee"
-			if m == 1 {
-				stroke = "#d0d0d0"
-			}
-			fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="%s"/>`+"\n", left, gy, width-right, gy, stroke)
-			fmt.Fprintf(&b, `<text x="%d" y="%.1f" fill="#777" text-anchor="end" dominant-baseline="middle" font-size="10">%s</text>`+"\n", left-6, gy, esc(tickLabel(v)))
-		}
+	for _, tk := range logTicks(ya, yb) {
+		gy := y(tk.v)
+		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="%s"/>`+"\n", left, gy, width-right, gy, tk.stroke)
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" fill="#777" text-anchor="end" dominant-baseline="middle" font-size="10">%s</text>`+"\n", left-6, gy, esc(tickLabel(tk.v)))
 	}
 	fmt.Fprintf(&b, `<text x="%.0f" y="%d" text-anchor="middle">CPU per timer, µs (log scale)</text>`+"\n", float64(left)+plotW/2, height-14)
 	fmt.Fprintf(&b, `<text x="16" y="%.0f" text-anchor="middle" transform="rotate(-90 16 %.0f)">lateness, µs (log scale): dot p50, ring p99</text>`+"\n", float64(top)+plotH/2, float64(top)+plotH/2)
@@ -144,4 +123,30 @@ func WritePrecisionSVG(w io.Writer, pts []PrecisionPoint, subtitle string) error
 	fmt.Fprintln(&b, `</svg>`)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// logTick is one grid line of a logarithmic axis.
+type logTick struct {
+	v      float64
+	stroke string // darker at each power of ten
+}
+
+// logTicks returns the grid lines of a log axis from 10^a to 10^b (a < b,
+// both finite): each power of ten and its 2× and 5×. O(b − a).
+func logTicks(a, b float64) []logTick {
+	var ts []logTick
+	for e := a; e <= b; e++ {
+		for _, m := range []float64{1, 2, 5} {
+			v := m * math.Pow(10, e)
+			if v > math.Pow(10, b) {
+				break
+			}
+			stroke := "#eeeeee"
+			if m == 1 {
+				stroke = "#d0d0d0"
+			}
+			ts = append(ts, logTick{v, stroke})
+		}
+	}
+	return ts
 }

@@ -194,8 +194,7 @@ func WriteSVG(w io.Writer, c Chart) error {
 	}
 
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="Helvetica, Arial, sans-serif" font-size="12">`+"\n", width, height, width, height)
-	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="#ffffff"/>`+"\n")
+	openSVG(&b, width, height)
 	scale := "linear scale"
 	if logScale {
 		scale = "log scale"
@@ -238,6 +237,13 @@ func WriteSVG(w io.Writer, c Chart) error {
 	fmt.Fprintln(&b, `</svg>`)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// openSVG starts a chart of width × height on a white background, in the
+// font every chart uses.
+func openSVG(b *strings.Builder, width, height int) {
+	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="Helvetica, Arial, sans-serif" font-size="12">`+"\n", width, height, width, height)
+	fmt.Fprintf(b, `<rect width="100%%" height="100%%" fill="#ffffff"/>`+"\n")
 }
 
 // tickLabel prints an axis value without trailing zeros.
