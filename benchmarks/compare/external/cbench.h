@@ -182,4 +182,22 @@ static void run(const char *workload, void (*fn)(struct results *, int), int war
 	emit(workload, &r);
 }
 
+// run_sizes runs fn once per size listed under key (W2Sizes), as the
+// workload family/N=size, setting *n to the size first. Every size must
+// be a count from 1 to 10^8.
+static void run_sizes(const char *family, const char *key, int *n, void (*fn)(struct results *, int), int warmup,
+                      int reps) {
+	int64_t sizes[16];
+	int k = cfg_ints(key, sizes, 16);
+	for (int i = 0; i < k; i++) {
+		if (sizes[i] < 1 || sizes[i] > 100000000) bad_config(key, "must hold counts from 1 to 10^8");
+	}
+	for (int i = 0; i < k; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "%s/N=%lld", family, (long long)sizes[i]);
+		*n = (int)sizes[i];
+		run(name, fn, warmup, reps);
+	}
+}
+
 #endif

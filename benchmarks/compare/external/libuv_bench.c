@@ -485,16 +485,7 @@ int main(int argc, char **argv) {
 
 	if (wants("W1")) run("W1", w1, warmup, reps);
 	if (wants("W1x")) run("W1x", w1x, warmup, reps);
-	if (wants("W2")) {
-		int64_t sizes[16];
-		int k = cfg_ints("W2Sizes", sizes, 16);
-		for (int i = 0; i < k; i++) {
-			char name[32];
-			snprintf(name, sizeof name, "W2/N=%lld", (long long)sizes[i]);
-			w2_n = (int)sizes[i];
-			run(name, w2, warmup, reps);
-		}
-	}
+	if (wants("W2")) run_sizes("W2", "W2Sizes", &w2_n, w2, warmup, reps);
 	if (wants("W3")) run("W3", w3, warmup, reps);
 	if (wants("W4")) run("W4", w4, warmup, reps);
 	if (wants("W4b")) run("W4b", w4b, warmup, reps);
