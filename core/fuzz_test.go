@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -147,7 +148,21 @@ func FuzzLoop(f *testing.F) {
 			// the loop schedules when it fires: see docs/GUARANTEES.md.)
 			// The timer store alternates with the input's length, so the
 			// corpus covers both.
-			l := New(WithBatch(64), WithTimerStore(TimerStore(len(data)%2)))
+			// Half the inputs also time every callback and report every
+			// timer to WithLateTimer, whose reports must add up.
+			var reports atomic.Int64
+			var badReport atomic.Value
+			opts := []Option{WithBatch(64), WithTimerStore(TimerStore(len(data) % 2))}
+			blamed := len(data)%4 >= 2
+			if blamed {
+				opts = append(opts, WithLateTimer(0, func(r LateTimer) {
+					reports.Add(1)
+					if r.Late < 0 || r.Park < 0 || r.Callbacks < 0 || r.Backlog < 0 || r.Park+r.Callbacks+r.Backlog != r.Late {
+						badReport.Store(fmt.Sprintf("%+v", r))
+					}
+				}))
+			}
+			l := New(opts...)
 			errc := make(chan error, 1)
 			go func() { errc <- l.Run(context.Background()) }()
 			t0 := time.Now()
@@ -348,6 +363,17 @@ func FuzzLoop(f *testing.F) {
 			}
 			if s := l.Stats(); s.TimersCancelled != uint64(pending) || s.TimersFired != uint64(fired) {
 				t.Fatalf("Stats: cancelled %d, fired %d; model: pending %d, fired %d", s.TimersCancelled, s.TimersFired, pending, fired)
+			}
+			h := l.Health()
+			if sum := h.TimerLagPark + h.TimerLagCallbacks + h.TimerLagBacklog; sum != time.Duration(h.TimerLag.Sum()) || h.TimerLagPark < 0 || h.TimerLagCallbacks < 0 || h.TimerLagBacklog < 0 {
+				t.Fatalf("lateness split %v + %v + %v, want parts >= 0 adding up to TimerLag's sum %v",
+					h.TimerLagPark, h.TimerLagCallbacks, h.TimerLagBacklog, time.Duration(h.TimerLag.Sum()))
+			}
+			if v := badReport.Load(); v != nil {
+				t.Fatalf("a late-timer report whose parts do not add up: %v", v)
+			}
+			if blamed && (reports.Load() != int64(fired) || h.LateTimers != uint64(fired)) {
+				t.Fatalf("%d timers reported late (Health: %d), want every one fired: %d", reports.Load(), h.LateTimers, fired)
 			}
 		})
 	})

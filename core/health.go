@@ -18,7 +18,14 @@ type healthConfig struct {
 
 	slowThreshold int64                              // WithSlowCallback, nanoseconds
 	slowHook      func(d time.Duration, name string) // nil: no timing per callback
+
+	lateThreshold int64           // WithLateTimer, nanoseconds (blame.go)
+	lateHook      func(LateTimer) // nil: no late-timer reports
 }
+
+// timed reports whether the loop times each callback: for WithSlowCallback
+// or WithLateTimer.
+func (c *healthConfig) timed() bool { return c.slowHook != nil || c.lateHook != nil }
 
 // defaultLagSampling is how many posts share one timestamp by default.
 const defaultLagSampling = 1024
@@ -93,6 +100,8 @@ type health struct {
 	ver                  atomic.Uint64
 
 	slow atomic.Uint64 // callbacks reported to the slow-callback hook
+
+	blame blame // timer lateness split and WithLateTimer's spans (blame.go)
 }
 
 // flush publishes the histograms' sums and maxima. Loop goroutine only.
@@ -100,6 +109,7 @@ func (h *health) flush() {
 	h.timerLag.flush()
 	h.postLag.flush()
 	h.batch.flush()
+	h.blame.flush()
 }
 
 // init readies h for New.
@@ -110,6 +120,7 @@ func (h *health) init(c *healthConfig) {
 	}
 	h.busySince.Store(-1)
 	h.idleSince.Store(-1)
+	h.blame.init()
 }
 
 // markIdle ends the busy stretch and starts an idle one: the loop parks.
@@ -121,6 +132,7 @@ func (l *Loop) markIdle() {
 	h.endBusy(t)
 	h.idleSince.Store(t)
 	h.ver.Inc()
+	h.blame.parkedAt = t
 }
 
 // markBusy ends the idle stretch, if any, and starts a busy one: the loop
@@ -135,6 +147,7 @@ func (l *Loop) markBusy() {
 	h.idleSince.Store(-1)
 	h.busySince.Store(t)
 	h.ver.Inc()
+	h.blame.wokeAt = t
 }
 
 // markReleased ends the busy stretch: the owner lets go of the loop. Loop
@@ -142,8 +155,10 @@ func (l *Loop) markBusy() {
 func (l *Loop) markReleased() {
 	h := &l.health
 	h.ver.Inc()
-	h.endBusy(l.now())
+	t := l.now()
+	h.endBusy(t)
 	h.ver.Inc()
+	h.blame.parkedAt, h.blame.behindSince = t, -1 // not run from now on: a park, for blame
 }
 
 // endBusy ends the busy stretch, if any, at t. Loop goroutine only, inside
@@ -218,10 +233,9 @@ func (l *Loop) postLag(stamp uint64) {
 	l.health.postLag.record(l.now() - int64(stamp-1))
 }
 
-// checkSlow reports fn, which began at start, to the slow-callback hook if
-// it ran for the threshold or longer. Loop goroutine only.
-func (l *Loop) checkSlow(fn func(), start int64) {
-	d := l.now() - start
+// checkSlow reports fn, which ran for d, to the slow-callback hook if d
+// is the threshold or longer. Loop goroutine only.
+func (l *Loop) checkSlow(fn func(), d int64) {
 	if c := &l.cfg.health; d >= c.slowThreshold {
 		l.health.slow.Add(1)
 		c.slowHook(time.Duration(d), funcName(fn))
@@ -253,9 +267,19 @@ type Health struct {
 	// deadline. The clock is read once per batch of due timers (a read per
 	// timer would cost more than the rest of the measurement), so a timer
 	// held up by a slow timer ahead of it in the same batch shows the
-	// batch's lag; WithSlowCallback reports the slow one. A zero-delay
-	// timer's lag is its wait from its scheduling to its firing.
+	// batch's lag — unless callbacks are timed (WithLateTimer or
+	// WithSlowCallback): then each timer's lag runs to the start of its own
+	// callback. A zero-delay timer's lag is its wait from its scheduling to
+	// its firing.
 	TimerLag Histogram
+
+	// TimerLagPark, TimerLagCallbacks and TimerLagBacklog split TimerLag's
+	// sum (the lateness of every timer fired) by where the time went: the
+	// loop waiting (parked, waking, not run, or a leeway or WithSlack
+	// allowing it), running the callbacks that were running or queued when
+	// the timer came due, or running other due timers first (a backlog).
+	// They add up to TimerLag.Sum(). [LateTimer] says what each part holds.
+	TimerLagPark, TimerLagCallbacks, TimerLagBacklog time.Duration
 
 	// PostLag is how long sampled posts (Post and Local().Post) waited
 	// between the post and the start of their callback, in nanoseconds.
@@ -269,6 +293,10 @@ type Health struct {
 	// SlowCallbacks is the number of callbacks reported to the
 	// WithSlowCallback hook.
 	SlowCallbacks uint64
+
+	// LateTimers is the number of timers reported to the WithLateTimer
+	// hook.
+	LateTimers uint64
 }
 
 // Health returns a new snapshot of the loop's counters, lag histograms,
@@ -289,6 +317,11 @@ func (l *Loop) Health() *Health {
 	h.postLag.snapshot(&dst.PostLag)
 	h.batch.snapshot(&dst.Batch)
 	dst.SlowCallbacks = h.slow.Load()
+	b := &h.blame
+	dst.TimerLagPark = time.Duration(b.pubPark.Load())
+	dst.TimerLagCallbacks = time.Duration(b.pubCallbacks.Load())
+	dst.TimerLagBacklog = time.Duration(b.pubBacklog.Load())
+	dst.LateTimers = b.reported.Load()
 	return dst
 }
 

@@ -52,15 +52,19 @@ func benchW1(b *testing.B, opts ...Option) {
 }
 
 // BenchmarkHealthW1 measures what loop health costs on W1: the default (post
-// lag sampled 1 in 64, timer lag, batch sizes, busy/idle), post-lag sampling
-// off, every post timed, and slow-callback detection on. Compare the
-// sub-benchmarks side by side with benchstat.
+// lag sampled 1 in 1024, timer lag and its split, batch sizes, busy/idle),
+// post-lag sampling off, every post timed, slow-callback detection on, and
+// late-timer reports on (WithLateTimer: every callback timed and kept in
+// the blame ring). Compare the sub-benchmarks side by side with benchstat.
 func BenchmarkHealthW1(b *testing.B) {
 	b.Run("default", func(b *testing.B) { benchW1(b) })
 	b.Run("sampling=off", func(b *testing.B) { benchW1(b, WithLagSampling(0)) })
 	b.Run("sampling=1", func(b *testing.B) { benchW1(b, WithLagSampling(1)) })
 	b.Run("slow=on", func(b *testing.B) {
 		benchW1(b, WithSlowCallback(time.Second, func(time.Duration, string) {}))
+	})
+	b.Run("late=on", func(b *testing.B) {
+		benchW1(b, WithLateTimer(time.Second, func(LateTimer) {}))
 	})
 }
 

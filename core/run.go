@@ -222,7 +222,7 @@ func (l *Loop) runSome(max int) (n int, panicked bool) {
 
 		}
 	}()
-	timed := l.cfg.health.slowHook != nil
+	timed := l.cfg.health.timed()
 	for n < max {
 		fn, ok := l.ready.pop()
 		if !ok {
@@ -235,7 +235,7 @@ func (l *Loop) runSome(max int) (n int, panicked bool) {
 			l.postLag(stamp)
 		}
 		if timed {
-			l.call(fn) // WithSlowCallback: timed one by one
+			l.call(fn) // WithSlowCallback, WithLateTimer: timed one by one
 		} else {
 			fn()
 			l.afterCallback()
@@ -250,13 +250,20 @@ func (l *Loop) runSome(max int) (n int, panicked bool) {
 // Loop goroutine only.
 func (l *Loop) fireDue(max int) {
 	now := l.readClock()
+	l.health.blame.lookAt = now
 	for i := 0; i < max; i++ {
 		n := l.timers.PopDue(now)
 		if n == nil {
+			l.health.blame.endLook(false)
 			return
 		}
 		l.fire(n, now)
+		if l.health.blame.reporting {
+			l.reportLate() // WithLateTimer (blame.go)
+		}
 	}
+	when, ok := l.timers.Next()
+	l.health.blame.endLook(ok && when <= now) // due timers left for the next iteration: a backlog (blame.go)
 }
 
 // fire handles n, just taken from the store because its filed deadline
@@ -285,13 +292,14 @@ func (l *Loop) fire(n *timerNode, now int64) {
 			break
 		}
 	}
-	l.health.timerLag.record(now - s.when())
 	l.counts.fired++ // before the call: a panic that escapes the panic handler leaves it fired
 	if !p.periodic() {
-		l.call(p.fn) // disarmed: a Reset from here on, even from fn, re-arms it
+		l.timerLate(s.when(), n.When(), now, p.fn) // TimerLag, its split, WithLateTimer (blame.go)
+		l.call(p.fn)                               // disarmed: a Reset from here on, even from fn, re-arms it
 		return
 	}
 	h := p.home
+	l.timerLate(s.when(), n.When(), now, h.fn)
 	start := now
 	if h.missed() == TickDelay {
 		start = l.now() // the tick's own start: a callback before it in this batch may have run long
@@ -330,7 +338,8 @@ func (l *Loop) callTick(p *timer, claimed timerState) {
 }
 
 // call runs fn, handing a panic to the panic handler. With WithSlowCallback
-// it also times fn (health.go), panicking or not. Loop goroutine only.
+// or WithLateTimer it also times fn, panicking or not, for the slow-callback
+// check (health.go) and the blame spans (blame.go). Loop goroutine only.
 func (l *Loop) call(fn func()) {
 	start := int64(-1)
 	defer func() {
@@ -339,14 +348,22 @@ func (l *Loop) call(fn func()) {
 			l.cfg.panicHandler(v)
 		}
 		if start >= 0 {
-			l.checkSlowRecovered(fn, start)
+			end := l.now()
+			b := &l.health.blame
+			b.lastEnd = end
+			if l.cfg.health.lateHook != nil {
+				b.addSpan(start, end, fn)
+			}
+			if l.cfg.health.slowHook != nil {
+				l.checkSlowRecovered(fn, end-start)
+			}
 		}
 		// Last: the Local timers of fn (also when it panicked), of the
 		// panic handler and of the slow-callback hook, all user code run
 		// on the loop goroutine (rule 6).
 		l.afterCallback()
 	}()
-	if l.cfg.health.slowHook != nil {
+	if l.cfg.health.timed() {
 		start = l.now()
 	}
 	fn()
@@ -355,14 +372,14 @@ func (l *Loop) call(fn func()) {
 // checkSlowRecovered runs the WithSlowCallback check after fn, handing a
 // panic of the hook to the panic handler as if fn had panicked: one rule
 // for posts and timers. Loop goroutine only.
-func (l *Loop) checkSlowRecovered(fn func(), start int64) {
+func (l *Loop) checkSlowRecovered(fn func(), d int64) {
 	defer func() {
 		if v := recover(); v != nil {
 			l.counts.panics++
 			l.cfg.panicHandler(v)
 		}
 	}()
-	l.checkSlow(fn, start)
+	l.checkSlow(fn, d)
 }
 
 // publish stores the earliest deadline into the expiry cache if it changed,

@@ -81,9 +81,15 @@ type Vars struct {
 	IdleSeconds   float64 `json:"idle_seconds"`
 	Utilization   float64 `json:"utilization"` // busy / (busy + idle) since the loop was created
 	SlowCallbacks uint64  `json:"slow_callbacks"`
+	LateTimers    uint64  `json:"late_timers"` // reported to core.WithLateTimer's hook
 	TimerLagNs    Dist    `json:"timer_lag_ns"`
-	PostLagNs     Dist    `json:"post_lag_ns"`
-	Batch         Dist    `json:"batch"`
+	// Where the timer lag went (core.Health.TimerLagPark and the others):
+	// these three add up to timer_lag_ns's sum.
+	TimerLagParkNs      int64 `json:"timer_lag_park_ns"`
+	TimerLagCallbacksNs int64 `json:"timer_lag_callbacks_ns"`
+	TimerLagBacklogNs   int64 `json:"timer_lag_backlog_ns"`
+	PostLagNs           Dist  `json:"post_lag_ns"`
+	Batch               Dist  `json:"batch"`
 }
 
 // Snapshot summarises h as the published document.
@@ -94,8 +100,13 @@ func Snapshot(h *core.Health) Vars {
 		IdleSeconds:   h.Idle.Seconds(),
 		Utilization:   h.Utilization(&core.Health{}),
 		SlowCallbacks: h.SlowCallbacks,
+		LateTimers:    h.LateTimers,
 		TimerLagNs:    dist(&h.TimerLag),
-		PostLagNs:     dist(&h.PostLag),
-		Batch:         dist(&h.Batch),
+
+		TimerLagParkNs:      int64(h.TimerLagPark),
+		TimerLagCallbacksNs: int64(h.TimerLagCallbacks),
+		TimerLagBacklogNs:   int64(h.TimerLagBacklog),
+		PostLagNs:           dist(&h.PostLag),
+		Batch:               dist(&h.Batch),
 	}
 }

@@ -37,7 +37,10 @@ func TestPublish(t *testing.T) {
 	if _, err := l.AfterFunc(time.Second, func() {}); err != nil {
 		t.Fatal(err)
 	}
-	clk.Advance(2 * time.Second)
+	if err := l.Post(func() { clk.Advance(2 * time.Second) }); err != nil { // a 2 s callback: the timer fires 1 s late, behind it
+		t.Fatal(err)
+	}
+	clk.Advance(0)
 
 	if err := expvarloop.Publish(name, l); err != nil {
 		t.Fatalf("Publish: %v", err)
@@ -52,8 +55,11 @@ func TestPublish(t *testing.T) {
 	if err := json.Unmarshal([]byte(expvar.Get(name).String()), &v); err != nil {
 		t.Fatalf("published JSON: %v", err)
 	}
-	if v.TimersFired != 1 || v.TimerLagNs.Count != 1 || v.IdleSeconds != 2 {
-		t.Errorf("published %+v, want 1 timer fired, 1 lag sample, 2 s idle", v)
+	if v.TimersFired != 1 || v.TimerLagNs.Count != 1 || v.BusySeconds != 2 {
+		t.Errorf("published %+v, want 1 timer fired, 1 lag sample, 2 s busy", v)
+	}
+	if v.TimerLagCallbacksNs != int64(time.Second) || v.TimerLagParkNs != 0 || v.TimerLagBacklogNs != 0 {
+		t.Errorf("published lag split park %d, callbacks %d, backlog %d ns; want 0, 1e9, 0", v.TimerLagParkNs, v.TimerLagCallbacksNs, v.TimerLagBacklogNs)
 	}
 }
 
