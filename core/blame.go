@@ -8,74 +8,91 @@ import (
 
 // This file is lateness blame's one home: how the loop splits each fired
 // timer's lateness into where the time went (always, for the sums in
-// Health), and, with WithLateTimer, which callback was running at a late
-// timer's deadline.
+// Health), and, with WithLateTimer, which callback held a late timer up
+// most.
 //
 // # The split
 //
 // A timer with deadline w and filed key k (k = w, or w rounded up to its
 // leeway's window) fires when the loop, at a look at its timers (fireDue,
-// clock reading lookAt), pops it and calls it at F: F = lookAt, or, when
+// clock reading lookAt), pops it and calls it at f: f = lookAt, or, when
 // callbacks are timed (WithLateTimer, WithSlowCallback), the end of the
-// callback that ran just before it in the same look. Its lateness F - w is
-// cut at two instants:
+// callback (or hook) that ran just before it in the same look. Its
+// lateness f - w is cut at three instants:
 //
-//   - seen, when the loop first knew the timer was due: lookAt, or, if
-//     an earlier look left due timers unfired (WithBatch's bound), the
-//     later of k and the start of that earlier look (behindSince): from
-//     then on the loop is behind, and all of a timer's wait is backlog.
+//   - a, the end of the lateness it allows: k rounded up to WithSlack's
+//     multiple (the loop parks until then), at most f.
+//   - seen, when the loop first knew the timer was due: lookAt, or, if an
+//     earlier look left due timers unfired (WithBatch's bound), the later
+//     of a and the start of that earlier look (behindSince): from then on
+//     the loop is behind, and all of a timer's wait is backlog. Never
+//     before a, nor after f.
 //   - the loop's last park, [parkedAt, wokeAt] (markIdle and markBusy; a
 //     stretch with no owner, from release to the next acquire, counts as a
 //     park).
 //
-// Then Park = (k - w) + the overlap of [k, seen] with the last park;
-// Backlog = F - seen; Callbacks = the rest of [k, seen]. The three add up
-// to F - w exactly, which is the lag TimerLag records, so the sums in
-// Health add up to TimerLag's sum. Every input is a reading the loop takes
-// anyway: the split costs a few compares and adds per fired timer.
+// Then Allowed = a - w; Park = the overlap of [a, seen] with the last
+// park; Callbacks = the rest of [a, seen]; Backlog = f - seen. The four
+// add up to f - w exactly, which is the lag TimerLag records, so the sums
+// in Health add up to TimerLag's sum. Every input is a reading the loop
+// takes anyway: the split costs a few compares and adds per fired timer.
 //
 // # Blame
 //
 // With WithLateTimer every callback is timed (two clock readings) and its
-// span [start, end) kept in a ring of the last blameSpans spans; a timer
-// late by the threshold or more is looked up there by its key (k), to name
-// the callback that was running when it came due. Callbacks run one at a
-// time, so the spans are in order and disjoint.
+// span [start, end) kept, with its function's entry PC, in a ring of the
+// last blameSpans spans; so is each run of the hook. A timer late by the
+// threshold or more is blamed on the span that overlaps [a, f) most: the
+// callback that took the largest share of its unallowed lateness.
+// Callbacks run one at a time, so the spans are in order and disjoint.
 
 // LateTimer describes a timer that fired late, for the hook of
-// [WithLateTimer]. Late = Park + Callbacks + Backlog.
+// [WithLateTimer]. Late = Allowed + Park + Callbacks + Backlog.
 type LateTimer struct {
 	// Name is the function name of the late timer's callback (as
-	// [WithSlowCallback] names callbacks).
+	// [WithSlowCallback] names callbacks: runtime.FuncForPC's, for example
+	// "main.(*conn).expire-fm" or "main.main.func1").
 	Name string
 
 	// Late is how long after its deadline the timer's callback started.
 	Late time.Duration
 
-	// Park is the part of Late during which the loop was waiting: parked
-	// (a parker that woke late: the kernel's timer slack, a busy host), in
-	// WithSpin's busy tail, waking, or not being run at all (between a
-	// Stop and the next Run); and the lateness the timer's own leeway
-	// ([Timer.SetLeeway]) or [WithSlack] allows.
+	// Allowed is the part of Late the timer allowed: its leeway
+	// ([Timer.SetLeeway]) and the loop's [WithSlack], as far as they were
+	// used. Nothing to fix.
+	Allowed time.Duration
+
+	// Park is the part during which the loop was waiting when it could
+	// have been running the timer: parked and woken late (the wake-up delay
+	// of the parker and the machine; by default the Go runtime's timers
+	// wake up to a millisecond late, see [WithPrecise]), in WithSpin's busy
+	// tail, or not run at all (between a Stop and the next Run).
 	Park time.Duration
 
-	// Callbacks is the part during which the loop was running the
-	// callback that was running at the deadline (Blocker) and the
-	// callbacks queued before its next look at its timers: the timer came
-	// due while the loop was busy.
+	// Callbacks is the part during which the loop was running callbacks
+	// before it looked at its timers: the callback running at the
+	// deadline, and the callbacks the loop ran before its next look at
+	// its timers. Each iteration runs the callbacks ready at its start
+	// before it fires due timers, so this includes posts that arrived after
+	// the deadline, while the loop was still parked or busy.
 	Callbacks time.Duration
 
 	// Backlog is the part during which the timer was known to be due but
-	// waited: behind timers due no later than it in the same look (they
-	// fire in deadline order, each callback in full), or for a later
-	// iteration because one iteration fires at most [WithBatch] timers. A
-	// loop with a backlog has more due work than it can run.
+	// waited: behind timers due no later than it (they fire in deadline
+	// order, each callback in full), or for a later iteration because one
+	// iteration fires at most [WithBatch] timers. Without timed callbacks
+	// ([WithLateTimer], [WithSlowCallback]) the loop reads the clock once
+	// per look at its timers, so a wait behind the timers of the same look
+	// is not measured (TimerLag shows the look's lag) and Backlog holds
+	// only WithBatch's overflow.
 	Backlog time.Duration
 
-	// Blocker is the function name of the callback that was running when
-	// the timer came due (a post or another timer), or "" if none was:
-	// the loop was parked or between callbacks, or the callback ran more
-	// than the last 64 callbacks before this one (it is no longer known).
+	// Blocker is the function name of the callback (a post, another timer,
+	// or this hook itself) that ran longest between the end of Allowed and
+	// the start of the timer's callback: the one that took the largest
+	// share of the lateness. It is "" if none of the last 64 callbacks ran
+	// in that time (the loop was parked, or more than 64 callbacks ran
+	// since). Callbacks run through [Loop.Do] are named after Do's wrapper.
 	Blocker string
 
 	// BlockerRan is how long Blocker ran in all, 0 if Blocker is "".
@@ -85,22 +102,27 @@ type LateTimer struct {
 // WithLateTimer reports timers whose callback starts threshold or more
 // after their deadline: once such a timer's callback has run, hook
 // receives a [LateTimer] saying how late the timer was, where the time
-// went, and which callback was running at its deadline. hook runs on the loop goroutine;
-// it may use Local. A panic in hook goes to the panic handler
-// ([WithPanicHandler]), and the timer still fires. The count appears in
-// [Health].LateTimers. A threshold below 0 is treated as 0; a nil hook
-// turns reporting off.
+// went, and which callback held it up most. A threshold of 0 reports every
+// timer, those on time too; below 0 is treated as 0. A nil hook turns
+// reporting off. The count appears in [Health].LateTimers.
+//
+// hook runs on the loop goroutine and may use Local; its own run time
+// counts toward the lateness of timers after it (as a Blocker, by the
+// hook's name), not as a slow callback. A panic in hook goes to the panic
+// handler ([WithPanicHandler]) and counts in [Stats].Panics; the loop goes
+// on, and a periodic timer keeps ticking.
 //
 // Enabling it costs two clock readings per callback (posts and timers), as
 // [WithSlowCallback] does (the two share them), and it makes
 // [Health].TimerLag exact for every timer: a timer held up by a timer
-// ahead of it in the same batch shows its own lag, not the batch's. The
-// loop keeps the last 64 callbacks it ran, to name a blocker, so those
-// callbacks are not garbage before 64 more have run.
+// ahead of it in the same batch shows its own lag, not the batch's.
 func WithLateTimer(threshold time.Duration, hook func(LateTimer)) Option {
 	return func(cfg *config) {
 		cfg.health.lateThreshold = max(int64(threshold), 0)
-		cfg.health.lateHook = hook
+		cfg.health.lateHook, cfg.health.latePC = hook, 0
+		if hook != nil {
+			cfg.health.latePC = funcPC(hook)
+		}
 	}
 }
 
@@ -108,14 +130,21 @@ func WithLateTimer(threshold time.Duration, hook func(LateTimer)) Option {
 // two).
 const blameSpans = 64
 
-// span is one callback's run: [start, end) on the loop clock.
+// span is one timed run on the loop, a callback's or the hook's: [start,
+// end) on the loop clock, and the entry PC of its function (a PC rather
+// than the func, so that the ring keeps no closure reachable).
 type span struct {
 	start, end int64
-	fn         func()
+	pc         uintptr
+}
+
+// lateParts is a timer's lateness, split (see the file comment).
+type lateParts struct {
+	allowed, park, callbacks, backlog int64
 }
 
 // blame is the loop's lateness accounting. Loop goroutine only, except
-// the published sums (pub*, written by flush, read by Health).
+// the published sums (pub, written by flush, read by Health) and reported.
 type blame struct {
 	parkedAt int64 // loop clock when the loop last parked or was let go (markIdle, markReleased)
 	wokeAt   int64 // loop clock when the loop last woke or was taken (markBusy)
@@ -126,16 +155,17 @@ type blame struct {
 	// last look fired every due timer. Cleared when the loop is let go.
 	behindSince int64
 
-	lastEnd int64 // end of the last timed callback (call); WithLateTimer, WithSlowCallback
+	lastEnd int64 // end of the last timed run (call, reportLate); WithLateTimer, WithSlowCallback
 
-	// Lateness of every fired timer, split (see the file comment): the
-	// loop's running sums and the values flush last published.
-	park, callbacks, backlog          int64
-	pubPark, pubCallbacks, pubBacklog atomic.Int64
-	dirty                             bool // a sum changed since flush
+	// Lateness of every fired timer, split: the loop's running sums, and
+	// the values flush last published (with TimerLag's sum, under
+	// health.sumVer, so that a snapshot's parts add up to its sum).
+	sum   lateParts
+	pub   [4]atomic.Int64 // allowed, park, callbacks, backlog
+	dirty bool            // sum changed since flush
 
-	spans [blameSpans]span // WithLateTimer: the last callbacks run, spans[spanN-1 & mask] the newest
-	spanN uint64           // callbacks recorded in spans, in all
+	spans [blameSpans]span // WithLateTimer: the last timed runs, spans[(spanN-1) % blameSpans] the newest
+	spanN uint64           // runs recorded in spans, in all
 
 	// report is the late timer that fire found, for fireDue to hand to
 	// the WithLateTimer hook once the timer's callback has run (and a
@@ -153,9 +183,10 @@ func (b *blame) init() { b.behindSince = -1 }
 func (b *blame) flush() {
 	if b.dirty {
 		b.dirty = false
-		b.pubPark.Store(b.park)
-		b.pubCallbacks.Store(b.callbacks)
-		b.pubBacklog.Store(b.backlog)
+		b.pub[0].Store(b.sum.allowed)
+		b.pub[1].Store(b.sum.park)
+		b.pub[2].Store(b.sum.callbacks)
+		b.pub[3].Store(b.sum.backlog)
 	}
 }
 
@@ -172,45 +203,53 @@ func (b *blame) endLook(more bool) {
 }
 
 // split divides the lateness f-w of a timer with deadline w and filed key
-// k, whose callback starts at f, into park, callbacks and backlog (see
-// the file comment), and adds them to the sums. Loop goroutine only. O(1).
-func (b *blame) split(w, k, f int64) (park, callbacks, backlog int64) {
+// k, whose callback starts at f, on a loop with WithSlack's slack (see the
+// file comment), adds the parts to the sums, and returns them with a, the
+// end of the allowed part. Loop goroutine only. O(1).
+func (b *blame) split(w, k, f, slack int64) (p lateParts, a int64) {
 	k = min(max(k, w), f) // a key is never before its deadline, and fired keys have passed
+	a = min(coalesce(k, slack), f)
 	seen := b.lookAt
 	if b.behindSince >= 0 {
-		seen = max(k, b.behindSince)
+		seen = max(a, b.behindSince)
 	}
-	seen = min(max(seen, k), f)
-	if lo, hi := max(k, b.parkedAt), min(b.wokeAt, seen); hi > lo {
-		park = hi - lo
+	seen = min(max(seen, a), f)
+	if lo, hi := max(a, b.parkedAt), min(b.wokeAt, seen); hi > lo {
+		p.park = hi - lo
 	}
-	park += k - w
-	backlog = f - seen
-	callbacks = f - w - park - backlog
-	b.park += park
-	b.callbacks += callbacks
-	b.backlog += backlog
+	p.allowed = a - w
+	p.backlog = f - seen
+	p.callbacks = seen - a - p.park
+	b.sum.allowed += p.allowed
+	b.sum.park += p.park
+	b.sum.callbacks += p.callbacks
+	b.sum.backlog += p.backlog
 	b.dirty = true
-	return park, callbacks, backlog
+	return p, a
 }
 
-// addSpan records a timed callback's run. Loop goroutine only. O(1).
-func (b *blame) addSpan(start, end int64, fn func()) {
-	b.spans[b.spanN&(blameSpans-1)] = span{start, end, fn}
+// addSpan records a timed run of the function at pc. Loop goroutine only.
+// O(1).
+func (b *blame) addSpan(start, end int64, pc uintptr) {
+	b.spans[b.spanN%blameSpans] = span{start, end, pc}
 	b.spanN++
 }
 
-// at returns the recorded callback that was running at t, if any: the
-// newest span with start <= t, if t < its end. Loop goroutine only.
-// O(blameSpans).
-func (b *blame) at(t int64) (span, bool) {
+// blocker returns the recorded run that overlaps [from, to) most, if any
+// does: the newest of equals. Loop goroutine only. O(blameSpans).
+func (b *blame) blocker(from, to int64) (span, bool) {
+	var best span
+	most := int64(0)
 	for i := uint64(1); i <= min(b.spanN, blameSpans); i++ {
-		s := b.spans[(b.spanN-i)&(blameSpans-1)]
-		if s.start <= t {
-			return s, t < s.end
+		s := b.spans[(b.spanN-i)%blameSpans]
+		if s.end <= from {
+			break // the spans are in order: every older one ended earlier
+		}
+		if o := min(s.end, to) - max(s.start, from); o > most {
+			best, most = s, o
 		}
 	}
-	return span{}, false
+	return best, most > 0
 }
 
 // timerLate accounts for the lateness of a timer about to fire (deadline
@@ -220,13 +259,13 @@ func (b *blame) at(t int64) (span, bool) {
 // callback. Loop goroutine only.
 func (l *Loop) timerLate(w, k, now int64, fn func()) {
 	b := &l.health.blame
-	f := max(now, b.lastEnd) // timed callbacks: after the one before it in this look
-	if !l.cfg.health.timed() {
-		f = now
+	c := &l.cfg.health
+	f := now
+	if c.timed() {
+		f = max(now, b.lastEnd) // after the run before it in this look
 	}
 	l.health.timerLag.record(f - w)
-	park, callbacks, backlog := b.split(w, k, f)
-	c := &l.cfg.health
+	p, a := b.split(w, k, f, l.cfg.slack)
 	b.reporting = c.lateHook != nil && f-w >= c.lateThreshold
 	if !b.reporting {
 		return
@@ -235,31 +274,40 @@ func (l *Loop) timerLate(w, k, now int64, fn func()) {
 	*r = LateTimer{
 		Name:      funcName(fn),
 		Late:      time.Duration(f - w),
-		Park:      time.Duration(park),
-		Callbacks: time.Duration(callbacks),
-		Backlog:   time.Duration(backlog),
+		Allowed:   time.Duration(p.allowed),
+		Park:      time.Duration(p.park),
+		Callbacks: time.Duration(p.callbacks),
+		Backlog:   time.Duration(p.backlog),
 	}
-	if s, ok := b.at(k); ok {
-		r.Blocker, r.BlockerRan = funcName(s.fn), time.Duration(s.end-s.start)
+	if s, ok := b.blocker(a, f); ok {
+		r.Blocker, r.BlockerRan = pcName(s.pc), time.Duration(s.end-s.start)
 	}
 }
+
+// dropReport forgets a report set aside and not handed over: the late
+// timer's callback left Run (a panic escaping the panic handler, Goexit).
+// Loop goroutine only, when the loop is let go.
+func (b *blame) dropReport() { b.reporting, b.report = false, LateTimer{} }
 
 // reportLate hands the report timerLate set aside to the WithLateTimer
 // hook, after the late timer's callback: a panic escaping the hook (through
 // the panic handler) then costs no callback its run. It hands a panic in
-// the hook to the panic handler and files the hook's Local timers (rule
-// 6). Loop goroutine only.
+// the hook to the panic handler, records the hook's run as a span (it
+// delays the timers after it), and files the hook's Local timers (rule 6).
+// Loop goroutine only.
 func (l *Loop) reportLate() {
 	b := &l.health.blame
 	b.reporting = false
 	r := b.report
 	b.report = LateTimer{} // let go of the names
+	start := l.now()
 	defer func() {
 		if v := recover(); v != nil {
 			l.counts.panics++
 			l.cfg.panicHandler(v)
 		}
-		b.lastEnd = l.now() // the hook ran on the loop: the next timer of this look waited for it
+		b.lastEnd = l.now()
+		b.addSpan(start, b.lastEnd, l.cfg.health.latePC)
 		l.afterCallback()
 	}()
 	b.reported.Add(1)

@@ -19,13 +19,25 @@ type blameJobs struct {
 func (j *blameJobs) slowPost()  { j.clk.Advance(30 * time.Millisecond) }
 func (j *blameJobs) slowTimer() { j.clk.Advance(5 * time.Millisecond) }
 func (j *blameJobs) oneMs()     { j.clk.Advance(time.Millisecond) }
+func (j *blameJobs) eightMs()   { j.clk.Advance(8 * time.Millisecond) }
 func (j *blameJobs) quick()     {}
 
 // lateLog collects WithLateTimer reports. Loop goroutine only (the hook);
 // tests read it through do.
-type lateLog struct{ got []LateTimer }
+type lateLog struct {
+	got []LateTimer
+	clk *FakeClock // for slowHook
+}
 
 func (g *lateLog) hook(r LateTimer) { g.got = append(g.got, r) }
+
+// slowHook records r and, the first time, runs for 4 ms.
+func (g *lateLog) slowHook(r LateTimer) {
+	g.got = append(g.got, r)
+	if len(g.got) == 1 {
+		g.clk.Advance(4 * time.Millisecond)
+	}
+}
 
 // reports returns a copy of the reports so far, read on the loop.
 func (g *lateLog) reports(t *testing.T, l *Loop) []LateTimer {
@@ -37,27 +49,27 @@ func (g *lateLog) reports(t *testing.T, l *Loop) []LateTimer {
 
 // checkLate compares a report's figures (not its names) with the wanted
 // ones, in milliseconds.
-func checkLate(t *testing.T, r LateTimer, late, park, callbacks, backlog float64) {
+func checkLate(t *testing.T, r LateTimer, late, allowed, park, callbacks, backlog float64) {
 	t.Helper()
 	ms := func(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
-	if r.Late != ms(late) || r.Park != ms(park) || r.Callbacks != ms(callbacks) || r.Backlog != ms(backlog) {
-		t.Errorf("%s: late %v = park %v + callbacks %v + backlog %v; want %vms = %vms + %vms + %vms",
-			r.Name, r.Late, r.Park, r.Callbacks, r.Backlog, late, park, callbacks, backlog)
+	if r.Late != ms(late) || r.Allowed != ms(allowed) || r.Park != ms(park) || r.Callbacks != ms(callbacks) || r.Backlog != ms(backlog) {
+		t.Errorf("%s: late %v = allowed %v + park %v + callbacks %v + backlog %v; want %vms = %vms + %vms + %vms + %vms",
+			r.Name, r.Late, r.Allowed, r.Park, r.Callbacks, r.Backlog, late, allowed, park, callbacks, backlog)
 	}
 }
 
-// checkSplitSums: Health's three parts add up to TimerLag's sum, once the
+// checkSplitSums: Health's four parts add up to TimerLag's sum, once the
 // loop has published them (it does before it parks).
 func checkSplitSums(t *testing.T, l *Loop) *Health {
 	t.Helper()
 	waitParked(t, l)
 	h := l.Health()
-	if got, want := h.TimerLagPark+h.TimerLagCallbacks+h.TimerLagBacklog, time.Duration(h.TimerLag.Sum()); got != want {
-		t.Errorf("TimerLagPark %v + TimerLagCallbacks %v + TimerLagBacklog %v = %v, want TimerLag's sum %v",
-			h.TimerLagPark, h.TimerLagCallbacks, h.TimerLagBacklog, got, want)
+	if got, want := h.TimerLagAllowed+h.TimerLagPark+h.TimerLagCallbacks+h.TimerLagBacklog, time.Duration(h.TimerLag.Sum()); got != want {
+		t.Errorf("TimerLagAllowed %v + TimerLagPark %v + TimerLagCallbacks %v + TimerLagBacklog %v = %v, want TimerLag's sum %v",
+			h.TimerLagAllowed, h.TimerLagPark, h.TimerLagCallbacks, h.TimerLagBacklog, got, want)
 	}
-	if h.TimerLagPark < 0 || h.TimerLagCallbacks < 0 || h.TimerLagBacklog < 0 {
-		t.Errorf("a negative part: park %v, callbacks %v, backlog %v", h.TimerLagPark, h.TimerLagCallbacks, h.TimerLagBacklog)
+	if h.TimerLagAllowed < 0 || h.TimerLagPark < 0 || h.TimerLagCallbacks < 0 || h.TimerLagBacklog < 0 {
+		t.Errorf("a negative part: allowed %v, park %v, callbacks %v, backlog %v", h.TimerLagAllowed, h.TimerLagPark, h.TimerLagCallbacks, h.TimerLagBacklog)
 	}
 	return h
 }
@@ -79,7 +91,7 @@ func TestBlameCallbackAtDeadline(t *testing.T) {
 		t.Fatalf("%d reports, want 1: %+v", len(got), got)
 	}
 	r := got[0]
-	checkLate(t, r, 20, 0, 20, 0)
+	checkLate(t, r, 20, 0, 0, 20, 0)
 	if !strings.HasSuffix(r.Name, ".quick-fm") || !strings.HasSuffix(r.Blocker, ".slowPost-fm") || r.BlockerRan != 30*time.Millisecond {
 		t.Errorf("timer %q blocked by %q for %v; want quick blocked by slowPost for 30ms", r.Name, r.Blocker, r.BlockerRan)
 	}
@@ -104,8 +116,8 @@ func TestBlameTimerBlocksTimer(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("%d reports, want 2: %+v", len(got), got)
 	}
-	checkLate(t, got[0], 0, 0, 0, 0)
-	checkLate(t, got[1], 3, 0, 3, 0)
+	checkLate(t, got[0], 0, 0, 0, 0, 0)
+	checkLate(t, got[1], 3, 0, 0, 3, 0)
 	if r := got[1]; !strings.HasSuffix(r.Blocker, ".slowTimer-fm") || r.BlockerRan != 5*time.Millisecond {
 		t.Errorf("blocked by %q for %v; want slowTimer for 5ms", r.Blocker, r.BlockerRan)
 	}
@@ -132,7 +144,7 @@ func TestBlameBacklog(t *testing.T) {
 				t.Fatalf("%d reports, want 3: %+v", len(got), got)
 			}
 			for i, r := range got {
-				checkLate(t, r, float64(i), 0, 0, float64(i))
+				checkLate(t, r, float64(i), 0, 0, 0, float64(i))
 			}
 			if h := checkSplitSums(t, l); h.TimerLagBacklog != 3*time.Millisecond {
 				t.Errorf("TimerLagBacklog %v, want 3ms", h.TimerLagBacklog)
@@ -188,7 +200,7 @@ func TestBlameNotRunning(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("%d reports, want 1: %+v", len(got), got)
 	}
-	checkLate(t, got[0], 15, 15, 0, 0)
+	checkLate(t, got[0], 15, 0, 15, 0, 0)
 	if got[0].Blocker != "" {
 		t.Errorf("blocker %q while no Run was active, want none", got[0].Blocker)
 	}
@@ -196,7 +208,7 @@ func TestBlameNotRunning(t *testing.T) {
 }
 
 // TestBlameLeeway: a timer with a 4 ms leeway set for 10 ms fires at the
-// end of its window, 12 ms: the 2 ms it allowed are Park.
+// end of its window, 12 ms: the 2 ms it allowed are Allowed.
 func TestBlameLeeway(t *testing.T) {
 	var log lateLog
 	l, clk, stop := startFake(t, WithLateTimer(0, log.hook))
@@ -215,7 +227,7 @@ func TestBlameLeeway(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("%d reports, want 1: %+v", len(got), got)
 	}
-	checkLate(t, got[0], 2, 2, 0, 0)
+	checkLate(t, got[0], 2, 2, 0, 0, 0)
 	checkSplitSums(t, l)
 }
 
@@ -239,7 +251,7 @@ func TestBlameBlockerForgotten(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("%d reports, want 1: %+v", len(got), got)
 	}
-	checkLate(t, got[0], 20, 0, 20, 0)
+	checkLate(t, got[0], 20, 0, 0, 20, 0)
 	if got[0].Blocker != "" || got[0].BlockerRan != 0 {
 		t.Errorf("blocker %q (%v) 101 callbacks back, want none", got[0].Blocker, got[0].BlockerRan)
 	}
@@ -272,8 +284,8 @@ func TestBlameThresholdAndPeriodic(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("%d reports, want 2: %+v", len(got), got)
 	}
-	checkLate(t, got[0], 3, 0, 3, 0)
-	checkLate(t, got[1], 5, 0, 5, 0)
+	checkLate(t, got[0], 3, 0, 0, 3, 0)
+	checkLate(t, got[1], 5, 0, 0, 5, 0)
 	if !strings.HasSuffix(got[0].Name, ".quick-fm") || !strings.Contains(got[1].Name, "TestBlameThresholdAndPeriodic") {
 		t.Errorf("reported %q and %q, want quick and the periodic callback", got[0].Name, got[1].Name)
 	}
@@ -322,48 +334,107 @@ func TestBlameSplitHelper(t *testing.T) {
 		name                     string
 		parkedAt, wokeAt, lookAt int64
 		behind                   int64
-		w, k, f                  int64
-		park, callbacks, backlog int64
+		w, k, f, slack           int64
+		want                     lateParts
 	}{
-		{"parked through the deadline", 0, 15, 15, -1, 10, 10, 15, 5, 0, 0},
-		{"woke late, then a callback", 0, 12, 20, -1, 10, 10, 20, 2, 8, 0},
-		{"busy at the deadline", 0, 5, 30, -1, 10, 10, 30, 0, 20, 0},
-		{"behind since before the deadline", 0, 5, 30, 8, 10, 10, 32, 0, 0, 22},
-		{"behind since after the deadline", 0, 5, 30, 25, 10, 10, 30, 0, 15, 5},
-		{"leeway", 0, 12, 12, -1, 10, 12, 12, 2, 0, 0},
-		{"leeway, then a callback", 0, 12, 14, -1, 10, 12, 16, 2, 2, 2},
-		{"due before it was filed (a message)", 8, 9, 9, -1, 5, 5, 9, 1, 3, 0},
+		{"parked through the deadline", 0, 15, 15, -1, 10, 10, 15, 0, lateParts{0, 5, 0, 0}},
+		{"woke late, then a callback", 0, 12, 20, -1, 10, 10, 20, 0, lateParts{0, 2, 8, 0}},
+		{"busy at the deadline", 0, 5, 30, -1, 10, 10, 30, 0, lateParts{0, 0, 20, 0}},
+		{"behind since before the deadline", 0, 5, 30, 8, 10, 10, 32, 0, lateParts{0, 0, 0, 22}},
+		{"behind since after the deadline", 0, 5, 30, 25, 10, 10, 30, 0, lateParts{0, 0, 15, 5}},
+		{"leeway", 0, 12, 12, -1, 10, 12, 12, 0, lateParts{2, 0, 0, 0}},
+		{"leeway, then a callback", 0, 12, 14, -1, 10, 12, 16, 0, lateParts{2, 0, 2, 2}},
+		{"slack, woke late", 0, 17, 17, -1, 10, 10, 17, 4, lateParts{2, 5, 0, 0}},
+		{"slack, fired before the slack ran out", 0, 5, 11, -1, 10, 10, 11, 4, lateParts{1, 0, 0, 0}},
+		{"due before it was filed (a message)", 8, 9, 9, -1, 5, 5, 9, 0, lateParts{0, 1, 3, 0}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			b := blame{parkedAt: c.parkedAt, wokeAt: c.wokeAt, lookAt: c.lookAt, behindSince: c.behind}
-			p, cb, bl := b.split(c.w, c.k, c.f)
-			if p != c.park || cb != c.callbacks || bl != c.backlog {
-				t.Errorf("split = %d, %d, %d; want %d, %d, %d", p, cb, bl, c.park, c.callbacks, c.backlog)
+			p, _ := b.split(c.w, c.k, c.f, c.slack)
+			if p != c.want {
+				t.Errorf("split = %+v, want %+v", p, c.want)
 			}
-			if p+cb+bl != c.f-c.w || b.park != p || b.callbacks != cb || b.backlog != bl {
-				t.Errorf("parts %d+%d+%d != lateness %d, or sums %d, %d, %d not added", p, cb, bl, c.f-c.w, b.park, b.callbacks, b.backlog)
+			if p.allowed+p.park+p.callbacks+p.backlog != c.f-c.w || b.sum != p {
+				t.Errorf("parts %+v do not add up to the lateness %d, or the sums %+v were not added", p, c.f-c.w, b.sum)
 			}
 		})
 	}
 }
 
-// TestBlameSpanRing checks blame.at on a ring that has wrapped.
-func TestBlameSpanRing(t *testing.T) {
+// TestBlameBlockerHelper checks blame.blocker on a ring that has wrapped.
+func TestBlameBlockerHelper(t *testing.T) {
 	var b blame
-	if _, ok := b.at(5); ok {
-		t.Fatal("a span found in an empty ring")
+	if _, ok := b.blocker(0, 100); ok {
+		t.Fatal("a blocker found in an empty ring")
 	}
-	for i := range int64(100) { // spans [10i, 10i+5): gaps between them
-		b.addSpan(10*i, 10*i+5, nil)
+	for i := range int64(100) { // runs [10i, 10i+5+i%3): gaps between them
+		b.addSpan(10*i, 10*i+5+i%3, uintptr(i))
 	}
 	for _, c := range []struct {
-		t    int64
-		ok   bool
-		from int64
-	}{{992, true, 990}, {995, false, 0}, {360, true, 360}, {364, true, 360}, {359, false, 0}, {355, false, 0}, {5, false, 0}} {
-		s, ok := b.at(c.t)
-		if ok != c.ok || (ok && s.start != c.from) {
-			t.Errorf("at(%d) = %+v, %v; want start %d, %v", c.t, s, ok, c.from, c.ok)
+		from, to int64
+		ok       bool
+		pc       uintptr
+	}{
+		{992, 1000, true, 99},  // inside the newest, 99: [990, 995)
+		{995, 1000, false, 0},  // after it: nothing ran there
+		{960, 1000, true, 98},  // 96 ran 5 ms of it, 97 6, 98 7, 99 5: the longest share
+		{362, 370, true, 36},   // the oldest kept, 36: [360, 365)
+		{340, 362, true, 36},   // 35 and 34 overlapped too, but are forgotten
+		{0, 355, false, 0},     // all forgotten
+		{1000, 2000, false, 0}, // after every run
+	} {
+		s, ok := b.blocker(c.from, c.to)
+		if ok != c.ok || (ok && s.pc != c.pc) {
+			t.Errorf("blocker(%d, %d) = %+v, %v; want pc %d, %v", c.from, c.to, s, ok, c.pc, c.ok)
 		}
+	}
+}
+
+// TestBlameLongestBlocker: the blocker is the callback that took the
+// largest share of the lateness, not the one running at the deadline: a
+// post running 0–12 ms posts another that runs 12–20; the timer due at 10
+// is 10 ms late, 8 of them behind the second.
+func TestBlameLongestBlocker(t *testing.T) {
+	var log lateLog
+	l, clk, stop := startFake(t, WithLateTimer(time.Millisecond, log.hook))
+	defer stop()
+	jobs := &blameJobs{clk}
+	must(l.AfterFunc(10*time.Millisecond, jobs.quick))
+	if err := l.Post(func() {
+		clk.Advance(12 * time.Millisecond)
+		l.Local().Post(jobs.eightMs)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(0)
+	got := log.reports(t, l)
+	if len(got) != 1 {
+		t.Fatalf("%d reports, want 1: %+v", len(got), got)
+	}
+	checkLate(t, got[0], 10, 0, 0, 10, 0)
+	if r := got[0]; !strings.HasSuffix(r.Blocker, ".eightMs-fm") || r.BlockerRan != 8*time.Millisecond {
+		t.Errorf("blocked by %q for %v; want eightMs for 8ms", r.Blocker, r.BlockerRan)
+	}
+}
+
+// TestBlameHookIsABlocker: a hook that runs 4 ms delays the next timer of
+// the same look by 4 ms of backlog, and is named as its blocker.
+func TestBlameHookIsABlocker(t *testing.T) {
+	log := &lateLog{}
+	var clk *FakeClock
+	l, clk, stop := startFake(t, WithLateTimer(0, log.slowHook))
+	defer stop()
+	log.clk = clk
+	jobs := &blameJobs{clk}
+	must(l.AfterFunc(10*time.Millisecond, jobs.quick))
+	must(l.AfterFunc(10*time.Millisecond, jobs.quick))
+	clk.Advance(10 * time.Millisecond)
+	got := log.reports(t, l)
+	if len(got) != 2 {
+		t.Fatalf("%d reports, want 2: %+v", len(got), got)
+	}
+	checkLate(t, got[1], 4, 0, 0, 0, 4)
+	if r := got[1]; !strings.HasSuffix(r.Blocker, ".slowHook-fm") || r.BlockerRan != 4*time.Millisecond {
+		t.Errorf("blocked by %q for %v; want the hook for 4ms", r.Blocker, r.BlockerRan)
 	}
 }

@@ -157,7 +157,7 @@ func FuzzLoop(f *testing.F) {
 			if blamed {
 				opts = append(opts, WithLateTimer(0, func(r LateTimer) {
 					reports.Add(1)
-					if r.Late < 0 || r.Park < 0 || r.Callbacks < 0 || r.Backlog < 0 || r.Park+r.Callbacks+r.Backlog != r.Late {
+					if r.Late < 0 || r.Allowed < 0 || r.Park < 0 || r.Callbacks < 0 || r.Backlog < 0 || r.Allowed+r.Park+r.Callbacks+r.Backlog != r.Late {
 						badReport.Store(fmt.Sprintf("%+v", r))
 					}
 				}))
@@ -365,9 +365,10 @@ func FuzzLoop(f *testing.F) {
 				t.Fatalf("Stats: cancelled %d, fired %d; model: pending %d, fired %d", s.TimersCancelled, s.TimersFired, pending, fired)
 			}
 			h := l.Health()
-			if sum := h.TimerLagPark + h.TimerLagCallbacks + h.TimerLagBacklog; sum != time.Duration(h.TimerLag.Sum()) || h.TimerLagPark < 0 || h.TimerLagCallbacks < 0 || h.TimerLagBacklog < 0 {
-				t.Fatalf("lateness split %v + %v + %v, want parts >= 0 adding up to TimerLag's sum %v",
-					h.TimerLagPark, h.TimerLagCallbacks, h.TimerLagBacklog, time.Duration(h.TimerLag.Sum()))
+			if sum := h.TimerLagAllowed + h.TimerLagPark + h.TimerLagCallbacks + h.TimerLagBacklog; sum != time.Duration(h.TimerLag.Sum()) ||
+				h.TimerLagAllowed < 0 || h.TimerLagPark < 0 || h.TimerLagCallbacks < 0 || h.TimerLagBacklog < 0 {
+				t.Fatalf("lateness split %v + %v + %v + %v, want parts >= 0 adding up to TimerLag's sum %v",
+					h.TimerLagAllowed, h.TimerLagPark, h.TimerLagCallbacks, h.TimerLagBacklog, time.Duration(h.TimerLag.Sum()))
 			}
 			if v := badReport.Load(); v != nil {
 				t.Fatalf("a late-timer report whose parts do not add up: %v", v)

@@ -21,6 +21,7 @@ type healthConfig struct {
 
 	lateThreshold int64           // WithLateTimer, nanoseconds (blame.go)
 	lateHook      func(LateTimer) // nil: no late-timer reports
+	latePC        uintptr         // lateHook's entry PC, to name its runs in the blame ring
 }
 
 // timed reports whether the loop times each callback: for WithSlowCallback
@@ -102,14 +103,45 @@ type health struct {
 	slow atomic.Uint64 // callbacks reported to the slow-callback hook
 
 	blame blame // timer lateness split and WithLateTimer's spans (blame.go)
+
+	// sumVer orders the publication of TimerLag's sum and of its split
+	// (blame.pub) as a sequence lock: flush, on the loop goroutine, makes
+	// it odd before it stores them and even after; lagSums, on any
+	// goroutine, keeps the values it loaded between two equal even
+	// readings, so a Health's parts add up to its TimerLag sum.
+	sumVer atomic.Uint64
 }
 
 // flush publishes the histograms' sums and maxima. Loop goroutine only.
 func (h *health) flush() {
+	h.sumVer.Inc() // odd: TimerLag's sum and its split are changing (see sumVer)
 	h.timerLag.flush()
+	h.blame.flush()
+	h.sumVer.Inc()
 	h.postLag.flush()
 	h.batch.flush()
-	h.blame.flush()
+}
+
+// lagSums copies TimerLag's published sum and its four parts into dst as
+// one step, under sumVer, so that the parts add up to the sum. Any
+// goroutine; it retries only while the loop is storing the five (flush).
+func (h *health) lagSums(dst *Health) {
+	for {
+		if v := h.sumVer.Load(); v&1 == 0 {
+			sum := h.timerLag.pubSum.Load()
+			var p [4]int64
+			for i := range p {
+				p[i] = h.blame.pub[i].Load()
+			}
+			if h.sumVer.Load() == v {
+				dst.TimerLag.sum = sum
+				dst.TimerLagAllowed, dst.TimerLagPark = time.Duration(p[0]), time.Duration(p[1])
+				dst.TimerLagCallbacks, dst.TimerLagBacklog = time.Duration(p[2]), time.Duration(p[3])
+				return
+			}
+		}
+		runtime.Gosched()
+	}
 }
 
 // init readies h for New.
@@ -132,7 +164,7 @@ func (l *Loop) markIdle() {
 	h.endBusy(t)
 	h.idleSince.Store(t)
 	h.ver.Inc()
-	h.blame.parkedAt = t
+	h.blame.parkedAt, h.blame.behindSince = t, -1 // a loop with due timers does not park
 }
 
 // markBusy ends the idle stretch, if any, and starts a busy one: the loop
@@ -159,6 +191,7 @@ func (l *Loop) markReleased() {
 	h.endBusy(t)
 	h.ver.Inc()
 	h.blame.parkedAt, h.blame.behindSince = t, -1 // not run from now on: a park, for blame
+	h.blame.dropReport()                          // a late timer whose callback left Run (a panic, Goexit) goes unreported
 }
 
 // endBusy ends the busy stretch, if any, at t. Loop goroutine only, inside
@@ -233,18 +266,27 @@ func (l *Loop) postLag(stamp uint64) {
 	l.health.postLag.record(l.now() - int64(stamp-1))
 }
 
-// checkSlow reports fn, which ran for d, to the slow-callback hook if d
-// is the threshold or longer. Loop goroutine only.
-func (l *Loop) checkSlow(fn func(), d int64) {
-	if c := &l.cfg.health; d >= c.slowThreshold {
-		l.health.slow.Add(1)
-		c.slowHook(time.Duration(d), funcName(fn))
-	}
+// slow reports whether a callback that ran for d is slow: d is at least
+// WithSlowCallback's threshold. O(1).
+func (c *healthConfig) slow(d int64) bool { return c.slowHook != nil && d >= c.slowThreshold }
+
+// reportSlow hands fn, which ran for d, to the slow-callback hook. Loop
+// goroutine only.
+func (l *Loop) reportSlow(fn func(), d int64) {
+	l.health.slow.Add(1)
+	l.cfg.health.slowHook(time.Duration(d), funcName(fn))
 }
 
 // funcName returns the name of fn's function, from its program counter.
-func funcName(fn func()) string {
-	if f := runtime.FuncForPC(reflect.ValueOf(fn).Pointer()); f != nil {
+func funcName(fn func()) string { return pcName(funcPC(fn)) }
+
+// funcPC returns the entry PC of fn's function (a closure's code, a method
+// value's wrapper). O(1), no allocation.
+func funcPC(fn any) uintptr { return reflect.ValueOf(fn).Pointer() }
+
+// pcName returns the name of the function whose entry PC is pc.
+func pcName(pc uintptr) string {
+	if f := runtime.FuncForPC(pc); f != nil {
 		return f.Name()
 	}
 	return "unknown"
@@ -273,13 +315,15 @@ type Health struct {
 	// its firing.
 	TimerLag Histogram
 
-	// TimerLagPark, TimerLagCallbacks and TimerLagBacklog split TimerLag's
-	// sum (the lateness of every timer fired) by where the time went: the
-	// loop waiting (parked, waking, not run, or a leeway or WithSlack
-	// allowing it), running the callbacks that were running or queued when
-	// the timer came due, or running other due timers first (a backlog).
-	// They add up to TimerLag.Sum(). [LateTimer] says what each part holds.
-	TimerLagPark, TimerLagCallbacks, TimerLagBacklog time.Duration
+	// TimerLagAllowed, TimerLagPark, TimerLagCallbacks and TimerLagBacklog
+	// split TimerLag's sum (the lateness of every timer fired) by where the
+	// time went: lateness the timers allowed (a leeway, WithSlack); the
+	// loop waiting when it could have run them (woken late, or not run);
+	// the loop running callbacks before it looked at its timers; and timers
+	// waiting, due, behind other due timers (a backlog). They add up to
+	// TimerLag.Sum(). [LateTimer] says what each part holds, and what the
+	// Backlog misses when callbacks are not timed.
+	TimerLagAllowed, TimerLagPark, TimerLagCallbacks, TimerLagBacklog time.Duration
 
 	// PostLag is how long sampled posts (Post and Local().Post) waited
 	// between the post and the start of their callback, in nanoseconds.
@@ -317,11 +361,8 @@ func (l *Loop) Health() *Health {
 	h.postLag.snapshot(&dst.PostLag)
 	h.batch.snapshot(&dst.Batch)
 	dst.SlowCallbacks = h.slow.Load()
-	b := &h.blame
-	dst.TimerLagPark = time.Duration(b.pubPark.Load())
-	dst.TimerLagCallbacks = time.Duration(b.pubCallbacks.Load())
-	dst.TimerLagBacklog = time.Duration(b.pubBacklog.Load())
-	dst.LateTimers = b.reported.Load()
+	h.lagSums(dst) // after TimerLag's snapshot: its sum and split as one
+	dst.LateTimers = h.blame.reported.Load()
 	return dst
 }
 

@@ -158,6 +158,8 @@ func (l *Loop) iterate() {
 	l.runReady(l.cfg.batch)
 	if l.timers.Len() > 0 {
 		l.fireDue(l.cfg.batch)
+	} else {
+		l.health.blame.behindSince = -1 // no timer is due: not behind (blame.go)
 	}
 	if ran != l.counts.callbacks+l.counts.fired {
 		l.health.batch.record(int64(l.counts.callbacks + l.counts.fired - ran))
@@ -343,19 +345,27 @@ func (l *Loop) callTick(p *timer, claimed timerState) {
 func (l *Loop) call(fn func()) {
 	start := int64(-1)
 	defer func() {
-		if v := recover(); v != nil {
+		v := recover()
+		var end int64
+		b := &l.health.blame
+		if start >= 0 {
+			end = l.now()
+			b.lastEnd = end
+			if l.cfg.health.lateHook != nil {
+				b.addSpan(start, end, funcPC(fn)) // before the panic handler, which may not return
+			}
+		}
+		if v != nil {
 			l.counts.panics++
 			l.cfg.panicHandler(v)
 		}
 		if start >= 0 {
-			end := l.now()
-			b := &l.health.blame
-			b.lastEnd = end
-			if l.cfg.health.lateHook != nil {
-				b.addSpan(start, end, fn)
+			slow := l.cfg.health.slow(end - start)
+			if slow {
+				l.reportSlowRecovered(fn, end-start)
 			}
-			if l.cfg.health.slowHook != nil {
-				l.checkSlowRecovered(fn, end-start)
+			if v != nil || slow {
+				b.lastEnd = l.now() // the handler and the hook ran on the loop too: the next timer waited for them
 			}
 		}
 		// Last: the Local timers of fn (also when it panicked), of the
@@ -369,17 +379,17 @@ func (l *Loop) call(fn func()) {
 	fn()
 }
 
-// checkSlowRecovered runs the WithSlowCallback check after fn, handing a
-// panic of the hook to the panic handler as if fn had panicked: one rule
-// for posts and timers. Loop goroutine only.
-func (l *Loop) checkSlowRecovered(fn func(), d int64) {
+// reportSlowRecovered hands fn, which ran for d, to the slow-callback
+// hook, and a panic of the hook to the panic handler as if fn had
+// panicked: one rule for posts and timers. Loop goroutine only.
+func (l *Loop) reportSlowRecovered(fn func(), d int64) {
 	defer func() {
 		if v := recover(); v != nil {
 			l.counts.panics++
 			l.cfg.panicHandler(v)
 		}
 	}()
-	l.checkSlow(fn, d)
+	l.reportSlow(fn, d)
 }
 
 // publish stores the earliest deadline into the expiry cache if it changed,

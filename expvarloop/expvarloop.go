@@ -8,8 +8,11 @@
 //
 // Each read of the variable takes one snapshot ([core.Loop.Health]): the
 // counters of Stats, busy and idle time, utilisation since the loop was
-// created, and the count, mean, 50th, 90th, 99th and 99.9th percentiles and
-// maximum of the timer-lag, post-lag and batch-size histograms.
+// created, the count, sum, mean, 50th, 90th, 99th and 99.9th percentiles
+// and maximum of the timer-lag, post-lag and batch-size histograms, the
+// timer lag's split (allowed, park, callbacks, backlog: see
+// core.LateTimer), and the counts of slow callbacks and late timers
+// reported to their hooks.
 package expvarloop
 
 import (
@@ -58,6 +61,7 @@ func Func(l *core.Loop) expvar.Func {
 // lags, in callbacks for the batch sizes.
 type Dist struct {
 	Count uint64  `json:"count"`
+	Sum   int64   `json:"sum"`
 	Mean  float64 `json:"mean"`
 	P50   int64   `json:"p50"`
 	P90   int64   `json:"p90"`
@@ -68,7 +72,7 @@ type Dist struct {
 
 func dist(h *core.Histogram) Dist {
 	return Dist{
-		Count: h.Count(), Mean: h.Mean(),
+		Count: h.Count(), Sum: h.Sum(), Mean: h.Mean(),
 		P50: h.Quantile(0.5), P90: h.Quantile(0.9), P99: h.Quantile(0.99), P999: h.Quantile(0.999),
 		Max: h.Max(),
 	}
@@ -83,8 +87,9 @@ type Vars struct {
 	SlowCallbacks uint64  `json:"slow_callbacks"`
 	LateTimers    uint64  `json:"late_timers"` // reported to core.WithLateTimer's hook
 	TimerLagNs    Dist    `json:"timer_lag_ns"`
-	// Where the timer lag went (core.Health.TimerLagPark and the others):
-	// these three add up to timer_lag_ns's sum.
+	// Where the timer lag went (core.Health.TimerLagAllowed and the
+	// others): these four add up to timer_lag_ns's sum.
+	TimerLagAllowedNs   int64 `json:"timer_lag_allowed_ns"`
 	TimerLagParkNs      int64 `json:"timer_lag_park_ns"`
 	TimerLagCallbacksNs int64 `json:"timer_lag_callbacks_ns"`
 	TimerLagBacklogNs   int64 `json:"timer_lag_backlog_ns"`
@@ -103,6 +108,7 @@ func Snapshot(h *core.Health) Vars {
 		LateTimers:    h.LateTimers,
 		TimerLagNs:    dist(&h.TimerLag),
 
+		TimerLagAllowedNs:   int64(h.TimerLagAllowed),
 		TimerLagParkNs:      int64(h.TimerLagPark),
 		TimerLagCallbacksNs: int64(h.TimerLagCallbacks),
 		TimerLagBacklogNs:   int64(h.TimerLagBacklog),
