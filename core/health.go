@@ -366,6 +366,26 @@ func (l *Loop) Health() *Health {
 	return dst
 }
 
+// Merge adds o to h, as if one loop had done the work of both: counters,
+// busy and idle time, the lateness split and the hooks' counts add, and
+// the histograms merge ([Histogram.Merge]). A loop group's Health is the
+// Merge of its loops'; its Utilization is then the busy share of all their
+// time together. O(buckets).
+func (h *Health) Merge(o *Health) {
+	h.Stats.Add(o.Stats)
+	h.Busy += o.Busy
+	h.Idle += o.Idle
+	h.TimerLag.Merge(&o.TimerLag)
+	h.TimerLagAllowed += o.TimerLagAllowed
+	h.TimerLagPark += o.TimerLagPark
+	h.TimerLagCallbacks += o.TimerLagCallbacks
+	h.TimerLagBacklog += o.TimerLagBacklog
+	h.PostLag.Merge(&o.PostLag)
+	h.Batch.Merge(&o.Batch)
+	h.SlowCallbacks += o.SlowCallbacks
+	h.LateTimers += o.LateTimers
+}
+
 // Utilization returns the share of time the loop was busy between the
 // snapshot prev and h, from 0 to 1, like Node's
 // performance.eventLoopUtilization(prev): pass a zero Health for the share

@@ -125,6 +125,18 @@ type Histogram struct {
 // Count returns the number of values recorded. O(1).
 func (h *Histogram) Count() uint64 { return h.count }
 
+// Merge adds the values recorded in o to h, as if h had recorded them too:
+// the counts and sums add, the maximum is the larger. Use it to sum the
+// histograms of several loops (a loop group's Health). O(buckets).
+func (h *Histogram) Merge(o *Histogram) {
+	for i := range h.counts {
+		h.counts[i] += o.counts[i]
+	}
+	h.count += o.count
+	h.sum += o.sum
+	h.max = max(h.max, o.max)
+}
+
 // Sum returns the sum of the values recorded. O(1).
 func (h *Histogram) Sum() int64 { return h.sum }
 

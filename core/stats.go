@@ -17,6 +17,22 @@ type Stats struct {
 	InboxLen        int    // messages waiting in the inbox and the Producers' lanes (approximate)
 }
 
+// Add adds o's counters to s, gauges (TimersPending, InboxLen) included:
+// the totals of several loops. O(1).
+func (s *Stats) Add(o Stats) {
+	s.Callbacks += o.Callbacks
+	s.Panics += o.Panics
+	s.TimersFired += o.TimersFired
+	s.TimersCancelled += o.TimersCancelled
+	s.ResetsRefused += o.ResetsRefused
+	s.TimersPending += o.TimersPending
+	s.Iterations += o.Iterations
+	s.Parks += o.Parks
+	s.Wakeups += o.Wakeups
+	s.Kicks += o.Kicks
+	s.InboxLen += o.InboxLen
+}
+
 // statsCounts are the loop's own counters. Loop goroutine only.
 type statsCounts struct {
 	callbacks, panics, fired, cancelled, iterations, parks, wakeups uint64

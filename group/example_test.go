@@ -1,0 +1,127 @@
+package group_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/hotloop/hotloop/core"
+	"github.com/hotloop/hotloop/group"
+)
+
+// Per-key state with no lock: each user's counter lives on the loop that
+// owns the user, and only that loop's callbacks touch it. Four goroutines
+// post for 100 users at once.
+func ExampleGroup() {
+	g, err := group.New(4)
+	if err != nil {
+		log.Fatal(err)
+	}
+	go g.Run(context.Background())
+
+	// One map per loop, each touched only by its loop's callbacks.
+	visits := make([]map[uint64]int, g.Len())
+	for i := range visits {
+		visits[i] = map[uint64]int{}
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for user := range uint64(100) {
+				if err := g.PostKey(user, func() { visits[g.Index(user)][user]++ }); err != nil {
+					log.Fatal(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := g.Shutdown(context.Background()); err != nil { // every accepted post has run
+		log.Fatal(err)
+	}
+
+	total, users := 0, 0
+	for _, m := range visits {
+		for _, n := range m {
+			total += n
+			users++
+		}
+	}
+	fmt.Println(users, "users,", total, "visits, user 7 made", visits[g.Index(7)][7])
+	// Output: 100 users, 400 visits, user 7 made 4
+}
+
+// A timer per key, on the key's loop: an idle timeout for each connection,
+// pushed back by its activity. One fake clock drives every loop.
+func ExampleGroup_For() {
+	clk := core.NewFakeClock()
+	g, err := group.New(2, core.WithClock(clk))
+	if err != nil {
+		log.Fatal(err)
+	}
+	go g.Run(context.Background())
+	defer g.Close()
+
+	var mu sync.Mutex // the timers fire on two loops
+	var closed []string
+	report := func(at string) {
+		mu.Lock()
+		defer mu.Unlock()
+		slices.Sort(closed) // the two loops close theirs in either order
+		fmt.Println(at, "closed:", closed)
+		closed = nil
+	}
+	idle := map[string]*core.Timer{}
+	for _, c := range []string{"10.0.0.1:5000", "10.0.0.2:5000", "10.0.0.3:5000"} {
+		t, err := g.ForString(c).AfterFunc(30*time.Second, func() {
+			mu.Lock()
+			defer mu.Unlock()
+			closed = append(closed, c)
+		})
+		if err != nil {
+			log.Fatal(err)
+		}
+		idle[c] = t
+	}
+	clk.Advance(20 * time.Second)
+	idle["10.0.0.2:5000"].Reset(30 * time.Second) // activity at 20 s: now due at 50 s
+	clk.Advance(10 * time.Second)
+	report("30 s")
+	clk.Advance(19 * time.Second)
+	report("49 s")
+	clk.Advance(time.Second)
+	report("50 s")
+	// Output:
+	// 30 s closed: [10.0.0.1:5000 10.0.0.3:5000]
+	// 49 s closed: []
+	// 50 s closed: [10.0.0.2:5000]
+}
+
+// The group's health: totals over the loops, and each loop's own, to spot
+// a hot key.
+func ExampleGroup_Health() {
+	g, err := group.New(3)
+	if err != nil {
+		log.Fatal(err)
+	}
+	go g.Run(context.Background())
+	for k := range uint64(30) {
+		if err := g.PostKey(k, func() {}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if err := g.Close(); err != nil { // runs the accepted posts, then publishes
+		log.Fatal(err)
+	}
+	h := g.Health()
+	var perLoop uint64
+	for _, lh := range h.Loops {
+		perLoop += lh.Callbacks
+	}
+	fmt.Println(len(h.Loops), "loops;", h.Callbacks, "callbacks in all, the sum of the loops':", perLoop == h.Callbacks)
+	// Output: 3 loops; 30 callbacks in all, the sum of the loops': true
+}

@@ -1,0 +1,144 @@
+package group
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"go.uber.org/atomic"
+
+	"github.com/hotloop/hotloop/core"
+)
+
+// MaxLoops is the most loops a Group may have. A loop holds its inbox
+// (about 160 KB by default) and, while it runs, a goroutine.
+const MaxLoops = 1024
+
+// ErrGoexit is among the errors Run returns when a loop's callback ended
+// its goroutine with runtime.Goexit (as t.FailNow does in a test): that
+// loop's Run never returned, and the loop is released (see core.Loop.Run).
+var ErrGoexit = errors.New("hotloop: group: a callback ended a loop's goroutine (runtime.Goexit)")
+
+// A Group is n loops run as one. Its methods are safe from any goroutine,
+// and from callbacks on any of its loops.
+type Group struct {
+	loops []*core.Loop // fixed by New; each loop is safe for concurrent use
+
+	next atomic.Uint64 // Post's round-robin counter; any goroutine adds to it
+}
+
+// New returns a Group of n loops, each built with opts (core.New), not yet
+// running: call Run. n = 0 means runtime.GOMAXPROCS(0). It fails for n < 0
+// or n > MaxLoops.
+func New(n int, opts ...core.Option) (*Group, error) {
+	switch {
+	case n < 0 || n > MaxLoops:
+		return nil, fmt.Errorf("hotloop: group.New: %d loops, want 0 (GOMAXPROCS) to %d", n, MaxLoops)
+	case n == 0:
+		n = runtime.GOMAXPROCS(0)
+	}
+	g := &Group{loops: make([]*core.Loop, n)}
+	for i := range g.loops {
+		g.loops[i] = core.New(opts...)
+	}
+	return g, nil
+}
+
+// Len returns the number of loops. O(1).
+func (g *Group) Len() int { return len(g.loops) }
+
+// Loop returns loop i, for 0 <= i < Len; it panics otherwise, like an
+// index out of range. O(1).
+func (g *Group) Loop(i int) *core.Loop { return g.loops[i] }
+
+// Run runs every loop, each on a goroutine of its own, until ctx is done,
+// the group (or a loop) is closed, or the loops are stopped: it returns
+// when every loop's Run has returned. It returns nil if every loop's Run
+// did; otherwise the loops' errors joined (errors.Join), each distinct
+// error once — ctx.Err() after a done ctx, core.ErrClosed after Close or
+// Shutdown, core.ErrRunning if a loop was already running, ErrGoexit. Use
+// errors.Is to test for one.
+//
+// As with core.Loop.Run, the loops keep their pending work when Run
+// returns for a done ctx, and Run may be called again.
+func (g *Group) Run(ctx context.Context) error {
+	errs := make([]error, len(g.loops))
+	var wg sync.WaitGroup
+	wg.Add(len(g.loops))
+	for i, l := range g.loops {
+		go func() {
+			returned := false
+			defer func() {
+				if !returned {
+					errs[i] = ErrGoexit // a panic would not get here: it ends the program, as on a single loop
+				}
+				wg.Done()
+			}()
+			errs[i] = l.Run(ctx)
+			returned = true
+		}()
+	}
+	wg.Wait()
+	return joinDistinct(errs)
+}
+
+// Close closes every loop (core.Loop.Close) at once and returns when all
+// have finished: every callback accepted before runs, every pending timer
+// is cancelled. It returns the loops' errors joined, nil if none. Called
+// from a callback on one of the loops, it cannot wait for that loop (see
+// core.Loop.Close), but waits for the others.
+func (g *Group) Close() error {
+	return g.each(func(l *core.Loop) error { return l.Close() })
+}
+
+// Shutdown shuts every loop down at once (core.Loop.Shutdown): new work is
+// rejected, and each loop runs until its accepted callbacks and pending
+// one-shot timers have run. It returns nil when every loop has finished,
+// or the loops' errors joined (ctx.Err() once if ctx ended first; the
+// loops go on shutting down, and Close cuts them short).
+func (g *Group) Shutdown(ctx context.Context) error {
+	return g.each(func(l *core.Loop) error { return l.Shutdown(ctx) })
+}
+
+// each calls f on every loop, each on a goroutine of its own, and joins
+// the errors.
+func (g *Group) each(f func(*core.Loop) error) error {
+	errs := make([]error, len(g.loops))
+	var wg sync.WaitGroup
+	wg.Add(len(g.loops))
+	for i, l := range g.loops {
+		go func() {
+			defer wg.Done()
+			errs[i] = f(l)
+		}()
+	}
+	wg.Wait()
+	return joinDistinct(errs)
+}
+
+// joinDistinct returns nil if every error is nil, the error itself if
+// there is one distinct error (one ErrClosed for ten loops, not ten), and
+// else the distinct errors joined in order of first appearance.
+func joinDistinct(errs []error) error {
+	var out []error
+	for _, err := range errs {
+		if err != nil && !containsErr(out, err) {
+			out = append(out, err)
+		}
+	}
+	if len(out) == 1 {
+		return out[0]
+	}
+	return errors.Join(out...)
+}
+
+func containsErr(errs []error, err error) bool {
+	for _, e := range errs {
+		if e == err {
+			return true
+		}
+	}
+	return false
+}

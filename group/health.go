@@ -1,0 +1,28 @@
+package group
+
+import "github.com/hotloop/hotloop/core"
+
+// Health is a snapshot of a Group's health: the totals over its loops
+// (core.Health.Merge of each loop's) and each loop's own.
+type Health struct {
+	// Health is the totals: counters and busy and idle time summed, the
+	// histograms merged. Its Utilization is the busy share of all the
+	// loops' time together.
+	core.Health
+
+	// Loops holds each loop's snapshot, Loops[i] for Loop(i): a loop far
+	// busier than the others is a hot key, or too few keys.
+	Loops []*core.Health
+}
+
+// Health returns a new snapshot of every loop's health and their totals.
+// Safe from any goroutine; it does not wait for the loops. O(Len ×
+// buckets); it allocates the snapshots (about 15 KB each).
+func (g *Group) Health() *Health {
+	h := &Health{Loops: make([]*core.Health, len(g.loops))}
+	for i, l := range g.loops {
+		h.Loops[i] = l.Health()
+		h.Health.Merge(h.Loops[i])
+	}
+	return h
+}
