@@ -14,7 +14,7 @@ import (
 func TestIndexIsFixed(t *testing.T) {
 	g8, g64 := &Group{loops: make([]*core.Loop, 8)}, &Group{loops: make([]*core.Loop, 64)}
 	for _, c := range []struct {
-		key        uint64
+		key       uint64
 		in8, in64 int
 	}{{0, 0, 0}, {1, 2, 21}, {2, 6, 54}, {42, 5, 41}, {1 << 63, 1, 9}} {
 		if a, b := g8.Index(c.key), g64.Index(c.key); a != c.in8 || b != c.in64 {
