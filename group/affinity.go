@@ -14,9 +14,14 @@ import (
 
 // Index returns the index of the loop that owns key: a number in [0,
 // Len()), the same for the same key for the life of the group, and in
-// every process with the same number of loops. Use it to keep per-loop
-// state in a slice. O(1), no allocation.
-func (g *Group) Index(key uint64) int { return scale(mix(key), len(g.loops)) }
+// every process with the same number of loops (KeyIndex(key, Len())). Use
+// it to keep per-loop state in a slice. O(1), no allocation.
+func (g *Group) Index(key uint64) int { return KeyIndex(key, len(g.loops)) }
+
+// KeyIndex returns the index Index returns for key in a group of n loops
+// (n >= 1), without a group: to shard something else the way a group
+// shards its keys. O(1), no allocation.
+func KeyIndex(key uint64, n int) int { return scale(mix(key), n) }
 
 // IndexString is Index for a string key. O(len(key)), no allocation.
 func (g *Group) IndexString(key string) int { return scale(mix(fnv1a(key)), len(g.loops)) }

@@ -19,7 +19,8 @@
 //
 // Every workload runs a warm-up and then -reps measured repetitions on a
 // fresh loop; the reported value is the median and the samples are kept in
-// the JSON lines. Every metric is lower-is-better.
+// the JSON lines. Every metric is lower-is-better except W9's throughput and
+// scaling.
 package main
 
 import (
@@ -323,7 +324,7 @@ func readFile(p string) string {
 
 func buildNotes(ran []bench.Impl, ext []external.Peer, workloads []string, quick bool) []report.Note {
 	notes := []report.Note{
-		{Text: "Every metric is lower-is-better. **hotloop vs best peer** = hotloop ÷ the lowest peer value (that peer in brackets): below 1.00× hotloop is ahead, above 1.00× it is behind; = when both are zero."},
+		{Text: "Every metric is lower-is-better except W9's throughput_per_s and scaling. **hotloop vs best peer** = hotloop ÷ the best peer value (that peer in brackets), and for those two the best peer ÷ hotloop: below 1.00× hotloop is ahead, above 1.00× it is behind; = when both are zero."},
 		{Text: "– : the implementation cannot measure that metric (wake-ups are counted only by hotloop and seed; allocations only in Go; Node's W8 has no remote part, as worker threads cannot reach the main thread's timers) or did not run it. ⚠ : timers fired before their due time: a negative lateness, or any figure of a workload whose mean lateness is negative (e.g. a loop that rounds 100 µs down to 0 ms) or whose early count (W8: timers that fired although pushed back) is not zero; such cells never count as the best peer."},
 	}
 	if len(ext) > 0 {

@@ -21,6 +21,7 @@ import (
 	"math"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -50,6 +51,10 @@ type Config struct {
 	W8Rounds int           // W8: Resets of each timer, in each of the two parts
 	W8Chunk  int           // W8: Resets per loop callback in the loop part
 	W8Delay  time.Duration // W8: the timers' delay, and what every Reset sets
+
+	W9Posts      int           // W9: keyed callbacks posted in all, by GOMAXPROCS producers
+	W9Work       time.Duration // W9: CPU each keyed callback spends
+	W9RoundTrips int           // W9: ping-pong round trips per repetition
 }
 
 // DefaultConfig is the full run WORKLOADS.md specifies.
@@ -71,6 +76,9 @@ func DefaultConfig() Config {
 		W8Rounds:      20,
 		W8Chunk:       1000,
 		W8Delay:       5 * time.Second,
+		W9Posts:       1000000,
+		W9Work:        time.Microsecond,
+		W9RoundTrips:  100000,
 	}
 }
 
@@ -87,6 +95,8 @@ func QuickConfig() Config {
 	c.W6Timers = 10000
 	c.W7Samples = 50
 	c.W8Sizes = []int{100000} // the full run adds 10^6; this row takes about 10 s, mostly goja and seed
+	c.W9Posts = 100000
+	c.W9RoundTrips = 10000
 	c.RepTimeout = 30 * time.Second
 	return c
 }
@@ -108,6 +118,8 @@ func TinyConfig() Config {
 	c.W8Sizes = []int{1000}
 	c.W8Rounds = 3
 	c.W8Chunk = 128 // several callbacks per round
+	c.W9Posts = 2000
+	c.W9RoundTrips = 100
 	return c
 }
 
@@ -123,7 +135,7 @@ type Result struct {
 }
 
 // Workloads lists the workload ids in the order they are run and shown.
-var Workloads = []string{"W1", "W1x", "W2", "W3", "W4", "W4b", "W5", "W6", "W7", "W8"}
+var Workloads = []string{"W1", "W1x", "W2", "W3", "W4", "W4b", "W5", "W6", "W7", "W8", "W9"}
 
 // WorkloadDoc describes each workload id in one line, for the table's notes.
 var WorkloadDoc = map[string]string{
@@ -137,6 +149,7 @@ var WorkloadDoc = map[string]string{
 	"W6":  "100,000 timers of 1 s scheduled, then all cancelled (until the loop has applied the cancels)",
 	"W7":  "a post from another goroutine to a parked loop: post → callback start",
 	"W8":  "N timers of 5 s, each Reset to 5 s 20 times round-robin from loop callbacks (1,000 per callback), then from 4 goroutines owning a quarter each (remote: wall time ÷ all their Resets), until the loop has applied them; early = timers that fired (must be 0)",
+	"W9":  "loop groups: GOMAXPROCS producers post 10^6 keyed callbacks of about 1 µs of CPU (keys uniform over 2^16) to n = 1, 2, GOMAXPROCS workers (throughput; scaling = throughput(n) ÷ (n × throughput(1))); and a message bounced 10^5 times between two workers (hop: send → run). Only group implementations run it",
 }
 
 // metric is one named figure from one repetition.
@@ -151,7 +164,10 @@ type Impl struct {
 	Name string
 	// Doc describes the implementation in one line.
 	Doc string
-	run func(workload string, cfg Config, progress func(string)) ([]Result, error)
+	// Lacks lists the workloads it does not run (Run returns no results):
+	// W9 for implementations with no group, every other one for W9's peer.
+	Lacks []string
+	run   func(workload string, cfg Config, progress func(string)) ([]Result, error)
 }
 
 // Run runs one workload id (see Workloads) against the implementation and
@@ -167,16 +183,38 @@ var (
 )
 
 // order fixes the column order; implementations not listed come after.
-var order = []string{"hotloop", "hotloop-precise", "hotloop-spin", "hotloop-autospin", "hotloop-slack", "hotloop-leeway", "hotloop-wheel", "hotloop-producer", "gotimers", "goja", "seed"}
+var order = []string{"hotloop", "hotloop-precise", "hotloop-spin", "hotloop-autospin", "hotloop-slack", "hotloop-leeway", "hotloop-wheel", "hotloop-producer", "gotimers", "goja", "seed", "goworkers"}
 
 func register[T any](d impl.Def[T]) {
 	regMu.Lock()
 	defer regMu.Unlock()
+	var lacks []string
+	if d.Workers == nil {
+		lacks = []string{"W9"}
+	}
 	registry = append(registry, Impl{
-		Name: d.Name,
-		Doc:  d.Doc,
+		Name:  d.Name,
+		Doc:   d.Doc,
+		Lacks: lacks,
 		run: func(w string, cfg Config, progress func(string)) ([]Result, error) {
 			return runWorkload(d, w, cfg, progress)
+		},
+	})
+}
+
+// registerWorkers registers an implementation that only runs W9.
+func registerWorkers(d impl.WorkersDef) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	registry = append(registry, Impl{
+		Name:  d.Name,
+		Doc:   d.Doc,
+		Lacks: slices.DeleteFunc(slices.Clone(Workloads), func(w string) bool { return w == "W9" }),
+		run: func(w string, cfg Config, progress func(string)) ([]Result, error) {
+			if w != "W9" {
+				return nil, nil
+			}
+			return runW9(d.Name, d.New, cfg, progress)
 		},
 	})
 }
@@ -216,6 +254,9 @@ func runWorkload[T any](d impl.Def[T], w string, cfg Config, progress func(strin
 	type row struct {
 		name string
 		rep  func(l impl.Loop[T]) ([]metric, error)
+	}
+	if w == "W9" {
+		return runW9(d.Name, d.Workers, cfg, progress)
 	}
 	var rows []row
 	switch w {

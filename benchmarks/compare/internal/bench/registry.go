@@ -14,4 +14,5 @@ func init() {
 	register(impl.GoTimers)
 	register(impl.Goja)
 	register(impl.Seed)
+	registerWorkers(impl.GoWorkers)
 }

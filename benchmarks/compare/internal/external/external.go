@@ -61,7 +61,7 @@ var Peers = []Peer{
 			return Python, []string{filepath.Join(dir, "asyncio_bench.py"), "--loop", "asyncio", "--config", cfg}
 		},
 		Probe: func(string) error { return probe(Python, "-c", "import asyncio") },
-		Lacks: []string{"W8"}, // not one of W8's peers in WORKLOADS.md
+		Lacks: []string{"W8", "W9"}, // not one of W8's or W9's peers in WORKLOADS.md
 	},
 	{
 		Name: "uvloop",
@@ -70,7 +70,7 @@ var Peers = []Peer{
 			return Python, []string{filepath.Join(dir, "asyncio_bench.py"), "--loop", "uvloop", "--config", cfg}
 		},
 		Probe: func(string) error { return probe(Python, "-c", "import uvloop") },
-		Lacks: []string{"W8"},
+		Lacks: []string{"W8", "W9"},
 	},
 	{
 		Name: "node",
@@ -79,6 +79,7 @@ var Peers = []Peer{
 			return "node", []string{filepath.Join(dir, "node_bench.js"), "--config", cfg}
 		},
 		Probe: func(string) error { return probe("node", "--version") },
+		Lacks: []string{"W9"}, // not one of W9's peers in WORKLOADS.md
 	},
 	{
 		Name: "libuv",
@@ -87,7 +88,7 @@ var Peers = []Peer{
 			return libuvPeer.binary(dir), []string{"--config", cfg}
 		},
 		Probe: libuvPeer.build,
-		Lacks: []string{"W8"},
+		Lacks: []string{"W8", "W9"},
 	},
 	{
 		Name: "floor-nanosleep",
@@ -111,7 +112,7 @@ var Peers = []Peer{
 
 // floorLacks are the workloads the floor does not run: it has no callbacks
 // to post and no timer to cancel.
-var floorLacks = []string{"W1", "W1x", "W6", "W7", "W8"}
+var floorLacks = []string{"W1", "W1x", "W6", "W7", "W8", "W9"}
 
 // cProgram is a peer written in C: a source file in the scripts directory,
 // which includes cbench.h beside it, compiled once with the system's cc.

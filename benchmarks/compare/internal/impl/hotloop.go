@@ -25,8 +25,10 @@ import (
 // therefore not in W8's figures.
 var Hotloop = Def[*core.Timer]{
 	Name: "hotloop",
-	Doc:  "github.com/hotloop/hotloop/core (Local().Post / Local().AfterFunc from the loop, Post from outside)",
+	Doc:  "github.com/hotloop/hotloop/core (Local().Post / Local().AfterFunc from the loop, Post from outside; W9: a group.Group, Group.PostKey, a hop is the target loop's Post)",
 	New:  newHotloop,
+
+	Workers: HotloopGroup(),
 }
 
 type hotloop struct {

@@ -14,6 +14,8 @@ var HotloopPrecise = Def[*core.Timer]{
 	Name: "hotloop-precise",
 	Doc:  "hotloop with core.WithPrecise() (futex parker, locked thread, 1 ns timer slack)",
 	New:  func() (Loop[*core.Timer], error) { return startHotloop(core.WithPrecise()) },
+
+	Workers: HotloopGroup(core.WithPrecise()),
 }
 
 // HotloopSpin is HotloopPrecise plus core.WithSpin(200 µs): the loop parks

@@ -89,4 +89,7 @@ type Def[T any] struct {
 	Doc string
 	// New starts a fresh, running loop.
 	New func() (Loop[T], error)
+	// Workers, if set, starts n workers for W9 (a group of loops built
+	// the implementation's way); W9 is skipped for implementations without.
+	Workers func(n int) (Workers, error)
 }

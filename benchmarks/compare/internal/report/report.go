@@ -96,11 +96,19 @@ func (t Table) Early(k RowKey, im string) bool {
 	return ok && m < 0
 }
 
-// BestPeer returns the lowest value among the implementations other than
+// HigherIsBetter reports whether a larger value of metric is better: W9's
+// throughput and scaling. Every other metric is lower-is-better.
+func HigherIsBetter(metric string) bool {
+	return metric == "throughput_per_s" || metric == "scaling"
+}
+
+// BestPeer returns the best value among the implementations other than
 // Subject and its own variants (hotloop-precise, hotloop-spin: Subject's
-// name and a dash) for row k (every metric here is lower-is-better),
-// skipping cells that Early flags (an early fire is a bug, not a win).
+// name and a dash) for row k — the lowest, or the highest where
+// HigherIsBetter — skipping cells that Early flags (an early fire is a
+// bug, not a win).
 func (t Table) BestPeer(k RowKey) (name string, v float64, ok bool) {
+	higher := HigherIsBetter(k.Metric)
 	for _, im := range t.Impls {
 		if im == Subject || strings.HasPrefix(im, Subject+"-") {
 			continue
@@ -109,14 +117,16 @@ func (t Table) BestPeer(k RowKey) (name string, v float64, ok bool) {
 		if !has || t.Early(k, im) {
 			continue
 		}
-		if !ok || x < v {
+		if !ok || (!higher && x < v) || (higher && x > v) {
 			name, v, ok = im, x, true
 		}
 	}
 	return name, v, ok
 }
 
-// Ratio formats Subject's value divided by the best peer's for row k.
+// Ratio formats Subject's value divided by the best peer's for row k, or
+// the best peer's divided by Subject's where HigherIsBetter: below 1.00×,
+// Subject is ahead either way.
 func (t Table) Ratio(k RowKey) string {
 	h, ok := t.Cells[k][Subject]
 	if !ok {
@@ -125,6 +135,9 @@ func (t Table) Ratio(k RowKey) string {
 	peer, b, ok := t.BestPeer(k)
 	if !ok {
 		return "–"
+	}
+	if HigherIsBetter(k.Metric) {
+		h, b = b, h
 	}
 	switch {
 	case b == 0 && h == 0:

@@ -67,6 +67,31 @@ func TestRatio(t *testing.T) {
 	}
 }
 
+// TestRatioHigherIsBetter: for W9's throughput and scaling the best peer
+// is the highest, and the ratio is the peer's over hotloop's, so that below
+// 1.00× still means hotloop is ahead.
+func TestRatioHigherIsBetter(t *testing.T) {
+	tb := Build([]bench.Result{
+		{Impl: "hotloop", Workload: "W9/n=2", Metric: "throughput_per_s", Value: 100, Samples: []float64{100}},
+		{Impl: "hotloop-precise", Workload: "W9/n=2", Metric: "throughput_per_s", Value: 400, Samples: []float64{400}}, // a variant: never the peer
+		{Impl: "goworkers", Workload: "W9/n=2", Metric: "throughput_per_s", Value: 200, Samples: []float64{200}},
+		{Impl: "other", Workload: "W9/n=2", Metric: "throughput_per_s", Value: 50, Samples: []float64{50}},
+		{Impl: "hotloop", Workload: "W9/n=2", Metric: "scaling", Value: 0.9, Samples: []float64{0.9}},
+		{Impl: "goworkers", Workload: "W9/n=2", Metric: "scaling", Value: 0.45, Samples: []float64{0.45}},
+		{Impl: "hotloop", Workload: "W9/pingpong", Metric: "hop_p99_us", Value: 2, Samples: []float64{2}},
+		{Impl: "goworkers", Workload: "W9/pingpong", Metric: "hop_p99_us", Value: 1, Samples: []float64{1}},
+	})
+	for k, want := range map[RowKey]string{
+		{"W9/n=2", "throughput_per_s"}: "2.00× (goworkers)",
+		{"W9/n=2", "scaling"}:          "0.50× (goworkers)",
+		{"W9/pingpong", "hop_p99_us"}:  "2.00× (goworkers)",
+	} {
+		if got := tb.Ratio(k); got != want {
+			t.Errorf("Ratio(%v) = %q, want %q", k, got, want)
+		}
+	}
+}
+
 // TestW8EarlyIsFlagged: a W8 figure of a loop that let pushed-back timers
 // fire is flagged and never the best peer.
 func TestW8EarlyIsFlagged(t *testing.T) {

@@ -287,7 +287,7 @@ func WriteSVGDir(dir string, t Table, describe func(string) string) ([]string, e
 	charts := Charts(t, describe)
 	var files []string
 	var idx strings.Builder
-	idx.WriteString("# Comparison charts\n\nEvery metric is lower-is-better.\n\n")
+	idx.WriteString("# Comparison charts\n\nEvery metric is lower-is-better except W9's throughput_per_s and scaling.\n\n")
 	for _, c := range charts {
 		p := filepath.Join(dir, c.File)
 		f, err := os.Create(p)
