@@ -277,3 +277,11 @@ func (l *Loop) onLoop() bool {
 	r := l.runner.Load()
 	return r != 0 && r == goid()
 }
+
+// OnLoop reports whether the caller runs on l's loop goroutine: it is one
+// of l's callbacks (or a hook l calls), so that it may use Local, and a
+// call that waits for l (Do from outside, a Close that waits) would wait
+// for itself. It costs about a microsecond (it reads the goroutine's id
+// from runtime.Stack): use it to choose a path, not on every callback.
+// Safe from any goroutine.
+func (l *Loop) OnLoop() bool { return l.onLoop() }

@@ -16,12 +16,17 @@ import (
 // Len()), the same for the same key for the life of the group, and in
 // every process with the same number of loops (KeyIndex(key, Len())). Use
 // it to keep per-loop state in a slice. O(1), no allocation.
-func (g *Group) Index(key uint64) int { return KeyIndex(key, len(g.loops)) }
+func (g *Group) Index(key uint64) int { return scale(mix(key), len(g.loops)) }
 
-// KeyIndex returns the index Index returns for key in a group of n loops
-// (n >= 1), without a group: to shard something else the way a group
-// shards its keys. O(1), no allocation.
-func KeyIndex(key uint64, n int) int { return scale(mix(key), n) }
+// KeyIndex returns the index Index returns for key in a group of n loops,
+// without a group: to shard something else the way a group shards its
+// keys. It panics if n < 1. O(1), no allocation.
+func KeyIndex(key uint64, n int) int {
+	if n < 1 {
+		panic("hotloop: group.KeyIndex: n must be at least 1")
+	}
+	return scale(mix(key), n)
+}
 
 // IndexString is Index for a string key. O(len(key)), no allocation.
 func (g *Group) IndexString(key string) int { return scale(mix(fnv1a(key)), len(g.loops)) }
@@ -38,8 +43,8 @@ func (g *Group) ForString(key string) *core.Loop { return g.loops[g.IndexString(
 // group is closed or shut down, or an error for a nil fn. No allocation.
 func (g *Group) PostKey(key uint64, fn func()) error { return g.For(key).Post(fn) }
 
-// PostStringKey is PostKey for a string key.
-func (g *Group) PostStringKey(key string, fn func()) error { return g.ForString(key).Post(fn) }
+// PostKeyString is PostKey for a string key.
+func (g *Group) PostKeyString(key string, fn func()) error { return g.ForString(key).Post(fn) }
 
 // Post posts fn to the next loop in turn (round-robin), for work that
 // belongs to no key. Posts made through Post are not ordered with each

@@ -76,10 +76,10 @@ func TestPostKeyAllocatesNothing(t *testing.T) {
 	fn, key := func() {}, "session-1234"
 	if a := testing.AllocsPerRun(1000, func() {
 		_ = g.PostKey(99, fn)
-		_ = g.PostStringKey(key, fn)
+		_ = g.PostKeyString(key, fn)
 		_ = g.Post(fn)
 	}); a != 0 {
-		t.Errorf("%v allocations per PostKey + PostStringKey + Post, want 0", a)
+		t.Errorf("%v allocations per PostKey + PostKeyString + Post, want 0", a)
 	}
 }
 

@@ -12,15 +12,20 @@
 //
 //	g, err := group.New(0) // GOMAXPROCS loops
 //	if err != nil { ... }
-//	go g.Run(ctx)
+//	go g.Run(context.Background()) // not the request ctx: Shutdown needs the loops running
 //	defer g.Close()
-//	g.PostKey(userID, func() { sessions[userID].touch() }) // always the same loop for userID
 //
-// Which method to use: PostKey or PostStringKey for work on keyed state;
-// Post (round-robin) for work that has no key; For or ForString to get a
-// key's loop itself, to schedule its timers (AfterFunc, Every) or use any
-// other Loop method. Timers belong to their loop: a timer for a key is
-// scheduled on the key's loop and fires there.
+//	sessions := make([]map[uint64]*session, g.Len()) // one map per loop, touched by its callbacks only
+//	...
+//	g.PostKey(userID, func() { sessions[g.Index(userID)][userID].touch() }) // always the same loop for userID
+//
+// Which method to use: PostKey or PostKeyString for work on keyed state,
+// from any goroutine; Post (round-robin) for work that has no key; For or
+// ForString to get a key's loop itself, to schedule its timers (AfterFunc,
+// Every) or use any other Loop method; from a callback on loop i, From(i)'s
+// Send and SendKey for work on another loop, and Call for a question whose
+// answer comes back as a callback on loop i. Timers belong to their loop:
+// a timer for a key is scheduled on the key's loop and fires there.
 //
 // The mapping from a key to a loop depends only on the key and the number
 // of loops (a fixed hash, the same in every process and every run), so

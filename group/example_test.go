@@ -125,3 +125,83 @@ func ExampleGroup_Health() {
 	fmt.Println(len(h.Loops), "loops;", h.Callbacks, "callbacks in all, the sum of the loops':", perLoop == h.Callbacks)
 	// Output: 3 loops; 30 callbacks in all, the sum of the loops': true
 }
+
+// Moving money between accounts that live on different loops: the debit
+// runs on the payer's loop, which sends the credit to the payee's loop.
+// No lock anywhere: each loop has its own map of balances, touched only by
+// its callbacks.
+func ExampleSender() {
+	g, err := group.New(2)
+	if err != nil {
+		log.Fatal(err)
+	}
+	go g.Run(context.Background())
+	defer g.Close()
+
+	balances := make([]map[uint64]int, g.Len()) // balances[i]: loop i's accounts
+	for i := range balances {
+		balances[i] = map[uint64]int{}
+	}
+	account := func(key uint64) map[uint64]int { return balances[g.Index(key)] } // call it on key's loop only
+	alice, bob := keyOf(g, 0), keyOf(g, 1)
+	g.PostKey(alice, func() { account(alice)[alice] = 100 })
+	g.PostKey(bob, func() { account(bob)[bob] = 20 })
+
+	credited := make(chan struct{})
+	err = g.PostKey(alice, func() { // on alice's loop
+		account(alice)[alice] -= 30
+		err := g.From(g.Index(alice)).SendKey(bob, func() { // on bob's loop
+			account(bob)[bob] += 30
+			close(credited)
+		})
+		if err != nil {
+			account(alice)[alice] += 30 // bob's loop is closed: refund
+		}
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	<-credited
+	a, b := make(chan int, 1), make(chan int, 1)
+	g.PostKey(alice, func() { a <- account(alice)[alice] })
+	g.PostKey(bob, func() { b <- account(bob)[bob] })
+	fmt.Println("alice", <-a, "bob", <-b)
+	// Output: alice 70 bob 50
+}
+
+// keyOf returns a key that loop i of g owns (for the examples: a real
+// service's keys are what they are).
+func keyOf(g *group.Group, i int) uint64 {
+	for k := uint64(0); ; k++ {
+		if g.Index(k) == i {
+			return k
+		}
+	}
+}
+
+// Asking another loop and getting the answer back as a callback: the caller
+// never blocks. Here a request on loop 0 reads a session's user name that
+// lives on loop 1.
+func ExampleCall() {
+	g, err := group.New(2)
+	if err != nil {
+		log.Fatal(err)
+	}
+	go g.Run(context.Background())
+	defer g.Close()
+
+	names := map[string]string{} // loop 1's
+	g.Loop(1).Post(func() { names["s-42"] = "ada" })
+
+	done := make(chan struct{})
+	g.Loop(0).Post(func() {
+		err := group.Call(g.From(0), 1,
+			func() string { return names["s-42"] },                                  // on loop 1
+			func(name string) { fmt.Println("session s-42 is", name); close(done) }) // back on loop 0
+		if err != nil {
+			log.Print(err)
+		}
+	})
+	<-done
+	// Output: session s-42 is ada
+}

@@ -19,12 +19,16 @@ const MaxLoops = 1024
 // ErrGoexit is among the errors Run returns when a loop's callback ended
 // its goroutine with runtime.Goexit (as t.FailNow does in a test): that
 // loop's Run never returned, and the loop is released (see core.Loop.Run).
+// The group's other loops go on; that loop runs nothing more — its posts
+// wait — until the next Run, Shutdown or Close, and Run reports ErrGoexit
+// when the others have returned too.
 var ErrGoexit = errors.New("hotloop: group: a callback ended a loop's goroutine (runtime.Goexit)")
 
 // A Group is n loops run as one. Its methods are safe from any goroutine,
 // and from callbacks on any of its loops.
 type Group struct {
-	loops []*core.Loop // fixed by New; each loop is safe for concurrent use
+	loops   []*core.Loop // fixed by New; each loop is safe for concurrent use
+	senders []Sender     // senders[i] is From(i) (send.go); fixed by New
 
 	next atomic.Uint64 // Post's round-robin counter; any goroutine adds to it
 }
@@ -39,9 +43,10 @@ func New(n int, opts ...core.Option) (*Group, error) {
 	case n == 0:
 		n = runtime.GOMAXPROCS(0)
 	}
-	g := &Group{loops: make([]*core.Loop, n)}
+	g := &Group{loops: make([]*core.Loop, n), senders: make([]Sender, n)}
 	for i := range g.loops {
 		g.loops[i] = core.New(opts...)
+		g.senders[i] = Sender{g: g, i: i, lanes: make([]atomic.Pointer[core.Producer], n)}
 	}
 	return g, nil
 }
@@ -86,9 +91,13 @@ func (g *Group) Run(ctx context.Context) error {
 
 // Close closes every loop (core.Loop.Close) at once and returns when all
 // have finished: every callback accepted before runs, every pending timer
-// is cancelled. It returns the loops' errors joined, nil if none. Called
-// from a callback on one of the loops, it cannot wait for that loop (see
-// core.Loop.Close), but waits for the others.
+// is cancelled. It returns the loops' errors joined, nil if none.
+//
+// Called from a callback on one of the group's loops, Close cannot wait:
+// its own loop cannot finish while the callback runs, and two loops
+// closing the group at once would wait for each other. It starts closing
+// every loop and returns nil at once, as core.Loop.Close does from a
+// callback; the loops finish when their current callbacks return.
 func (g *Group) Close() error {
 	return g.each(func(l *core.Loop) error { return l.Close() })
 }
@@ -98,13 +107,35 @@ func (g *Group) Close() error {
 // one-shot timers have run. It returns nil when every loop has finished,
 // or the loops' errors joined (ctx.Err() once if ctx ended first; the
 // loops go on shutting down, and Close cuts them short).
+//
+// Each loop shuts down on its own: it finishes once its own accepted work
+// is done, even if work still running on another loop would send to it
+// (Sender.Send, Call); that send then returns core.ErrClosed, and the
+// sender decides what to do, as with any closed loop. Work that crosses
+// loops is drained by waiting for its end before Shutdown.
+//
+// Called from a callback on one of the group's loops, Shutdown starts
+// shutting every loop down and returns nil at once, as Close does.
 func (g *Group) Shutdown(ctx context.Context) error {
 	return g.each(func(l *core.Loop) error { return l.Shutdown(ctx) })
 }
 
 // each calls f on every loop, each on a goroutine of its own, and joins
-// the errors.
+// the errors. Called from a callback on loop i (Current), it calls f on
+// loop i on the caller's goroutine, where core returns at once, starts
+// the others on goroutines of their own that nobody waits for, and
+// returns nil: waiting there could deadlock (see Close). Those goroutines
+// end when their loops finish.
 func (g *Group) each(f func(*core.Loop) error) error {
+	if i, ok := g.Current(); ok {
+		for j, l := range g.loops {
+			if j != i {
+				go f(l)
+			}
+		}
+		f(g.loops[i])
+		return nil
+	}
 	errs := make([]error, len(g.loops))
 	var wg sync.WaitGroup
 	wg.Add(len(g.loops))
@@ -116,6 +147,19 @@ func (g *Group) each(f func(*core.Loop) error) error {
 	}
 	wg.Wait()
 	return joinDistinct(errs)
+}
+
+// Current returns the index of the loop the caller is running on, and
+// true, if the caller is a callback on one of the group's loops (see
+// core.Loop.OnLoop); else -1 and false. O(Len) stack-walk comparisons,
+// about a microsecond each: use it to choose a path, not per message.
+func (g *Group) Current() (int, bool) {
+	for i, l := range g.loops {
+		if l.OnLoop() {
+			return i, true
+		}
+	}
+	return -1, false
 }
 
 // joinDistinct returns nil if every error is nil, the error itself if

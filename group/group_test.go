@@ -20,7 +20,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // startGroup runs g on a goroutine and returns a function that closes it
 // and checks that Run returned core.ErrClosed.
-func startGroup(t *testing.T, g *Group) (stop func()) {
+func startGroup(t testing.TB, g *Group) (stop func()) {
 	t.Helper()
 	errc := make(chan error, 1)
 	go func() { errc <- g.Run(context.Background()) }()
@@ -291,5 +291,121 @@ func TestJoinDistinct(t *testing.T) {
 		if got := fmt.Sprint(joinDistinct(c.in)); got != c.want {
 			t.Errorf("joinDistinct(%v) = %q, want %q", c.in, got, c.want)
 		}
+	}
+}
+
+// TestCloseAndShutdownFromACallback: Close or Shutdown called from a
+// callback on one of the group's loops — or from callbacks on two loops at
+// once — returns nil at once and the whole group finishes; before the fix
+// each waited for its own loop and hung (found by a new-user trial).
+func TestCloseAndShutdownFromACallback(t *testing.T) {
+	for _, how := range []string{"close", "shutdown", "two loops close"} {
+		t.Run(how, func(t *testing.T) {
+			g, err := New(3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			errc := make(chan error, 1)
+			go func() { errc <- g.Run(context.Background()) }()
+			for i := range g.Len() {
+				if err := g.Loop(i).Do(context.Background(), func() {}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res := make(chan error, 2)
+			call := func() error {
+				if how == "shutdown" {
+					return g.Shutdown(context.Background())
+				}
+				return g.Close()
+			}
+			posts := 1
+			if how == "two loops close" {
+				posts = 2
+			}
+			for i := range posts {
+				if err := g.Loop(i).Post(func() { res <- call() }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range posts {
+				if err := <-res; err != nil {
+					t.Errorf("from a callback: %v, want nil", err)
+				}
+			}
+			if err := <-errc; err != core.ErrClosed {
+				t.Errorf("Run: %v, want core.ErrClosed", err)
+			}
+			for i := range g.Len() {
+				<-g.Loop(i).Done() // every loop finished
+			}
+			if err := g.Close(); err != nil {
+				t.Errorf("Close afterwards: %v", err)
+			}
+		})
+	}
+}
+
+// TestCurrent: Current names the loop a callback runs on, and nothing off
+// the loops.
+func TestCurrent(t *testing.T) {
+	g, err := New(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := startGroup(t, g)
+	defer stop()
+	if i, ok := g.Current(); ok || i != -1 {
+		t.Errorf("Current off the loops = %d, %v; want -1, false", i, ok)
+	}
+	for want := range g.Len() {
+		var got int
+		var ok bool
+		if err := g.Loop(want).Do(context.Background(), func() { got, ok = g.Current() }); err != nil {
+			t.Fatal(err)
+		}
+		if got != want || !ok {
+			t.Errorf("Current on loop %d = %d, %v", want, got, ok)
+		}
+	}
+}
+
+// TestKeyIndexPanicsWithoutLoops: KeyIndex(k, n) for n < 1 panics with a
+// message that says so, rather than return an index into nothing.
+func TestKeyIndexPanicsWithoutLoops(t *testing.T) {
+	for _, n := range []int{0, -1} {
+		func() {
+			defer func() {
+				if v, _ := recover().(string); !strings.HasPrefix(v, "hotloop: group.KeyIndex: ") {
+					t.Errorf("KeyIndex(1, %d) panicked with %q", n, v)
+				}
+			}()
+			KeyIndex(1, n)
+		}()
+	}
+}
+
+// TestHealthUtilization: the group's Utilization between two snapshots,
+// and since creation with a nil prev.
+func TestHealthUtilization(t *testing.T) {
+	clk := core.NewFakeClock()
+	g, err := New(2, core.WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := startGroup(t, g)
+	clk.Advance(time.Second) // both idle 1 s
+	prev := g.Health()
+	if err := g.Loop(0).Post(func() { clk.Advance(time.Second) }); err != nil { // loop 0 busy 1 s, loop 1 idle
+		t.Fatal(err)
+	}
+	clk.Advance(0)
+	stop()
+	h := g.Health()
+	if u := h.Utilization(prev); u < 0.45 || u > 0.55 {
+		t.Errorf("Utilization over the busy second = %v, want about 0.5 (one loop of two busy)", u)
+	}
+	if u := h.Utilization(nil); u < 0.2 || u > 0.3 {
+		t.Errorf("Utilization since creation = %v, want about 0.25", u)
 	}
 }

@@ -15,6 +15,16 @@ type Health struct {
 	Loops []*core.Health
 }
 
+// Utilization returns the busy share of all the loops' time together
+// between the snapshot prev and h, from 0 to 1, as core.Health.Utilization
+// does for one loop; a nil prev means since the loops were created.
+func (h *Health) Utilization(prev *Health) float64 {
+	if prev == nil {
+		return h.Health.Utilization(&core.Health{})
+	}
+	return h.Health.Utilization(&prev.Health)
+}
+
 // Health returns a new snapshot of every loop's health and their totals.
 // Safe from any goroutine; it does not wait for the loops. O(Len ×
 // buckets); it allocates the snapshots (about 15 KB each).

@@ -25,7 +25,7 @@ import (
 // therefore not in W8's figures.
 var Hotloop = Def[*core.Timer]{
 	Name: "hotloop",
-	Doc:  "github.com/hotloop/hotloop/core (Local().Post / Local().AfterFunc from the loop, Post from outside; W9: a group.Group, Group.PostKey, a hop is the target loop's Post)",
+	Doc:  "github.com/hotloop/hotloop/core (Local().Post / Local().AfterFunc from the loop, Post from outside; W9: a group.Group, Group.PostKey, a hop is Group.From(i).Send)",
 	New:  newHotloop,
 
 	Workers: HotloopGroup(),

@@ -32,7 +32,8 @@ type WorkersDef struct {
 }
 
 // HotloopGroup is W9 on a group.Group of n loops built with opts:
-// PostKey is Group.PostKey, Send is the target loop's Post.
+// PostKey is Group.PostKey, Send is the sending loop's Sender (a lane per
+// pair of loops).
 func HotloopGroup(opts ...core.Option) func(n int) (Workers, error) {
 	return func(n int) (Workers, error) {
 		g, err := group.New(n, opts...)
@@ -52,7 +53,7 @@ type groupWorkers struct {
 
 func (w *groupWorkers) Len() int                           { return w.g.Len() }
 func (w *groupWorkers) PostKey(key uint64, fn func()) bool { return w.g.PostKey(key, fn) == nil }
-func (w *groupWorkers) Send(_, to int, fn func()) bool     { return w.g.Loop(to).Post(fn) == nil }
+func (w *groupWorkers) Send(from, to int, fn func()) bool  { return w.g.From(from).Send(to, fn) == nil }
 
 func (w *groupWorkers) Close() error {
 	err := w.g.Shutdown(context.Background())
