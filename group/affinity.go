@@ -51,6 +51,7 @@ func (g *Group) PostKeyString(key string, fn func()) error { return g.ForString(
 // other: consecutive ones go to different loops. It returns the loop's
 // error, as PostKey does.
 func (g *Group) Post(fn func()) error {
+	g.must()
 	i := (g.next.Inc() - 1) % uint64(len(g.loops))
 	return g.loops[i].Post(fn)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"sync"
 
@@ -67,25 +68,65 @@ func (g *Group) Loop(i int) *core.Loop { return g.loops[i] }
 // errors.Is to test for one.
 //
 // As with core.Loop.Run, the loops keep their pending work when Run
-// returns for a done ctx, and Run may be called again.
+// returns for a done ctx, and Run may be called again. A panic that
+// escapes a loop's panic handler (WithPanicHandler) stops the other loops
+// (core.Loop.Stop: their work is kept) and is raised again on Run's
+// goroutine once they have returned, as a single loop's Run raises it on
+// its caller's.
 func (g *Group) Run(ctx context.Context) error {
+	g.must()
+	var stopOthers sync.Once
+	return g.all(func(l *core.Loop) error { return l.Run(ctx) }, func() {
+		stopOthers.Do(func() {
+			for _, o := range g.loops {
+				o.Stop()
+			}
+		})
+	})
+}
+
+// all calls f on every loop, each on a goroutine of its own, and returns
+// the distinct errors joined once every call has returned. A call that
+// ended its goroutine (runtime.Goexit in a callback the call ran) counts
+// as ErrGoexit. A call that panicked runs onPanic (if not nil) at once,
+// and the first panic's value is raised again on the caller's goroutine
+// after every call has returned.
+func (g *Group) all(f func(*core.Loop) error, onPanic func()) error {
 	errs := make([]error, len(g.loops))
-	var wg sync.WaitGroup
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		panicked bool
+		panicVal any
+	)
 	wg.Add(len(g.loops))
 	for i, l := range g.loops {
 		go func() {
 			returned := false
 			defer func() {
 				if !returned {
-					errs[i] = ErrGoexit // a panic would not get here: it ends the program, as on a single loop
+					if v := recover(); v != nil {
+						mu.Lock()
+						if !panicked {
+							panicked, panicVal = true, v
+						}
+						mu.Unlock()
+						if onPanic != nil {
+							onPanic()
+						}
+					}
+					errs[i] = ErrGoexit // or a panic, raised again below
 				}
 				wg.Done()
 			}()
-			errs[i] = l.Run(ctx)
+			errs[i] = f(l)
 			returned = true
 		}()
 	}
 	wg.Wait()
+	if panicked {
+		panic(panicVal)
+	}
 	return joinDistinct(errs)
 }
 
@@ -127,6 +168,7 @@ func (g *Group) Shutdown(ctx context.Context) error {
 // returns nil: waiting there could deadlock (see Close). Those goroutines
 // end when their loops finish.
 func (g *Group) each(f func(*core.Loop) error) error {
+	g.must()
 	if i, ok := g.Current(); ok {
 		for j, l := range g.loops {
 			if j != i {
@@ -136,17 +178,14 @@ func (g *Group) each(f func(*core.Loop) error) error {
 		f(g.loops[i])
 		return nil
 	}
-	errs := make([]error, len(g.loops))
-	var wg sync.WaitGroup
-	wg.Add(len(g.loops))
-	for i, l := range g.loops {
-		go func() {
-			defer wg.Done()
-			errs[i] = f(l)
-		}()
+	return g.all(f, nil)
+}
+
+// must panics with a clear message on a Group not made by New.
+func (g *Group) must() {
+	if len(g.loops) == 0 {
+		panic("hotloop: group: use of a Group not made by group.New")
 	}
-	wg.Wait()
-	return joinDistinct(errs)
 }
 
 // Current returns the index of the loop the caller is running on, and
@@ -164,7 +203,9 @@ func (g *Group) Current() (int, bool) {
 
 // joinDistinct returns nil if every error is nil, the error itself if
 // there is one distinct error (one ErrClosed for ten loops, not ten), and
-// else the distinct errors joined in order of first appearance.
+// else the distinct errors joined in order of first appearance. Errors are
+// the same if they are equal (==); errors of types that cannot be compared
+// are all kept.
 func joinDistinct(errs []error) error {
 	var out []error
 	for _, err := range errs {
@@ -179,6 +220,9 @@ func joinDistinct(errs []error) error {
 }
 
 func containsErr(errs []error, err error) bool {
+	if !reflect.TypeOf(err).Comparable() {
+		return false // == would panic
+	}
 	for _, e := range errs {
 		if e == err {
 			return true

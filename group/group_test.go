@@ -409,3 +409,25 @@ func TestHealthUtilization(t *testing.T) {
 		t.Errorf("Utilization since creation = %v, want about 0.25", u)
 	}
 }
+
+// TestZeroGroupPanicsClearly: a Group not made by New says so, rather than
+// divide by zero or return at once from Run.
+func TestZeroGroupPanicsClearly(t *testing.T) {
+	var g Group
+	for name, f := range map[string]func(){
+		"Run":      func() { g.Run(context.Background()) },
+		"Close":    func() { g.Close() },
+		"Shutdown": func() { g.Shutdown(context.Background()) },
+		"Post":     func() { g.Post(func() {}) },
+		"Health":   func() { g.Health() },
+	} {
+		func() {
+			defer func() {
+				if v, _ := recover().(string); !strings.HasPrefix(v, "hotloop: group: ") {
+					t.Errorf("%s on a zero Group panicked with %q", name, v)
+				}
+			}()
+			f()
+		}()
+	}
+}

@@ -29,6 +29,7 @@ func (h *Health) Utilization(prev *Health) float64 {
 // Safe from any goroutine; it does not wait for the loops. O(Len ×
 // buckets); it allocates the snapshots (about 15 KB each).
 func (g *Group) Health() *Health {
+	g.must()
 	h := &Health{Loops: make([]*core.Health, len(g.loops))}
 	for i, l := range g.loops {
 		h.Loops[i] = l.Health()

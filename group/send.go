@@ -10,8 +10,9 @@ import (
 // it through a lane of its own into j: a core.Producer that loop i made for
 // j on its first message there, and that only loop i's callbacks post to.
 // So a message from i to j never contends with other goroutines' posts to
-// j (no shared inbox tail), and a burst of messages costs j one wake-up:
-// a Producer signals its lane only when it finds it idle.
+// j (no shared inbox tail), and only a message that finds the lane idle
+// signals it (a Producer's rule) and may wake j: messages sent while j is
+// busy or not yet awake cost no wake-up.
 //
 // Ground rules:
 //  1. From(i) returns loop i's Sender, made by New: one per loop, never
