@@ -51,6 +51,7 @@ func (l *Loop) Stop() {
 func (l *Loop) Close() error {
 	l.mustNew()
 	l.inbox.Close()
+	l.space.wake() // PostWaits: the inbox is closed now
 	l.lanes.closeAll()
 	l.setControl(ctlClose)
 	if l.onLoop() {
@@ -87,6 +88,7 @@ func (l *Loop) Shutdown(ctx context.Context) error {
 		ctx = context.Background()
 	}
 	l.inbox.Close()
+	l.space.wake() // PostWaits: the inbox is closed now
 	l.lanes.closeAll()
 	l.setControl(ctlShutdown)
 	if l.onLoop() {

@@ -12,6 +12,12 @@ var ErrClosed = errors.New("hotloop: loop is closed")
 // ErrRunning is returned by Run when another Run of the same Loop is active.
 var ErrRunning = errors.New("hotloop: loop is already running")
 
+// ErrFull is returned by TryPost, and by PostWait on the loop's own
+// goroutine (where it cannot wait for itself), when the loop's inbox holds
+// as many posts as its capacity (WithInboxSize): the loop is behind. The
+// post is not accepted.
+var ErrFull = errors.New("hotloop: loop is full: its inbox holds as many posts as its capacity")
+
 // ErrNilFunc is wrapped by the error a method returns when it is given a nil
 // callback. The callback is not accepted.
 var ErrNilFunc = errors.New("nil callback")

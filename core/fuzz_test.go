@@ -192,6 +192,12 @@ func FuzzLoop(f *testing.F) {
 				switch data[i] % 8 {
 				case 0:
 					post := l.Post
+					switch { // the bounded forms: the inbox never fills here (a barrier follows every op), so they accept as Post does
+					case data[i]&16 != 0:
+						post = l.TryPost
+					case data[i]&32 != 0:
+						post = func(fn func()) error { return l.PostWait(context.Background(), fn) }
+					}
 					if data[i]&8 != 0 { // through a Producer (one per run)
 						if prod == nil {
 							var err error

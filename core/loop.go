@@ -81,6 +81,10 @@ type Loop struct {
 	// late carries Stop and Reset messages refused by the closed inbox.
 	late lateBox
 
+	// space holds the PostWaits waiting for room in the inbox
+	// (backpressure.go), guarded as its type says.
+	space spaceWaiters
+
 	// lanes are the open Producers' inboxes (producer.go), guarded as
 	// their type says.
 	lanes lanes

@@ -168,6 +168,29 @@ func withLane(list *[]*lane, ln *lane) *[]*lane {
 	return &n
 }
 
+// TryPost is Post bounded as Loop.TryPost is: it accepts fn only if the
+// Producer's lane has room, never growing it (a lane holds 1024 posts
+// until Post's bursts grow it), and returns ErrFull otherwise. Use it from
+// callbacks of other loops, which must not wait. Lock-free, no allocation.
+func (p *Producer) TryPost(fn func()) error {
+	p.mustNew()
+	if fn == nil {
+		return badArg("Producer.TryPost", ErrNilFunc)
+	}
+	ok, full := p.ln.q.TryPush(lanePost{fn: fn})
+	switch {
+	case full:
+		return ErrFull
+	case !ok && p.l.lanes.closed.Load():
+		return ErrClosed
+	case !ok:
+		return ErrProducerClosed
+	}
+	p.ln.signal(p.l) // after the push: see the protocol in releaseIdle
+	p.l.wakeIfParked()
+	return nil
+}
+
 // Post queues fn to run on the loop after the callbacks posted before it
 // through p. A nil error means fn will run exactly once, also if p or the
 // loop is closed afterwards. Once the loop's Close or Shutdown was called

@@ -173,9 +173,10 @@ func (l *Loop) iterate() {
 func (l *Loop) drain(max int) {
 	if !l.lanes.some.Load() {
 		l.inbox.Drain(max, l.handleFn) // no Producer was ever made: the inbox alone
-		return
+	} else {
+		l.drainSome(max)
 	}
-	l.drainSome(max)
+	l.space.wake() // PostWaits waiting for room (backpressure.go): one load when none
 }
 
 // handle applies one message. It must not panic (the inbox's Drain relies

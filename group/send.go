@@ -64,6 +64,27 @@ func (s *Sender) Send(to int, fn func()) error {
 	return p.Post(fn)
 }
 
+// TrySend is Send bounded: it returns core.ErrFull, and fn does not run,
+// when loop to already holds as many of this loop's messages as the lane
+// has room for (1,024 until Send's bursts grow it): the loop to is behind,
+// and the caller, a callback that must not wait, decides — drop, retry
+// later from a timer, or tell its own client to slow down. A try to the
+// Sender's own loop is its Local().Post, which is never full. No
+// allocation once the lane exists.
+func (s *Sender) TrySend(to int, fn func()) error {
+	if to == s.i {
+		return s.g.loops[to].Local().Post(fn)
+	}
+	p := s.lanes[to].Load()
+	if p == nil {
+		var err error
+		if p, err = s.lane(to); err != nil {
+			return err
+		}
+	}
+	return p.TryPost(fn)
+}
+
 // SendKey runs fn on the loop that owns key (Index(key)), as Send does.
 func (s *Sender) SendKey(key uint64, fn func()) error { return s.Send(s.g.Index(key), fn) }
 

@@ -295,3 +295,45 @@ func TestShutdownWhileSending(t *testing.T) {
 		t.Errorf("Run: %v", err)
 	}
 }
+
+// TestTrySendIsBounded: while the target loop is held in a callback, a
+// sender's lane into it accepts 1,024 messages and then TrySend returns
+// core.ErrFull (Send would still accept); all accepted messages run once
+// the target goes on.
+func TestTrySendIsBounded(t *testing.T) {
+	g, err := New(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := startGroup(t, g)
+	defer stop()
+	release := make(chan struct{})
+	if err := g.Loop(1).Post(func() { <-release }); err != nil { // hold loop 1
+		t.Fatal(err)
+	}
+	ran := 0 // loop 1's
+	var accepted int
+	var full error
+	on(t, g, 0, func() {
+		s := g.From(0)
+		for {
+			if err := s.TrySend(1, func() { ran++ }); err != nil {
+				full = err
+				return
+			}
+			accepted++
+		}
+	})
+	if full != core.ErrFull || accepted != 1024 {
+		t.Errorf("TrySend accepted %d, then %v; want 1024, core.ErrFull", accepted, full)
+	}
+	close(release)
+	done := make(chan struct{})
+	on(t, g, 0, func() { _ = g.From(0).Send(1, func() { close(done) }) }) // after them, on the same lane
+	<-done
+	var n int
+	on(t, g, 1, func() { n = ran })
+	if n != accepted {
+		t.Errorf("%d messages ran, want %d", n, accepted)
+	}
+}

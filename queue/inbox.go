@@ -394,6 +394,40 @@ func (q *Inbox[T]) Push(v T) bool {
 	return q.pushOverflow(v)
 }
 
+// TryPush appends v to the inbox if its ring has room, and never takes
+// the overflow: it is the bounded form of Push, for producers that would
+// rather wait or give up than let the inbox grow. It reports ok when v was
+// accepted; otherwise full reports whether the ring was full (or values
+// were waiting in the overflow, which v must not overtake), and !full that
+// the inbox was closed. Safe from any goroutine. Lock-free, O(1) plus
+// retries, no allocation.
+func (q *Inbox[T]) TryPush(v T) (ok, full bool) {
+	for {
+		h := q.head.Load() // first: head never passes tail, so h <= t below
+		t := q.tail.Load()
+		switch {
+		case t&closedFlag != 0:
+			return false, false
+		case t&overflowFlag != 0:
+			return false, true // FIFO: values wait in the overflow
+		}
+		r := mustRing(q.ring.Load())
+		if t-h > r.mask {
+			return false, true // h may be stale: erring towards full, as Push's first look does
+		}
+		if q.tail.CompareAndSwap(t, t+1) {
+			r = q.ring.Load() // again, after the reservation: see grow
+			s := &r.slots[t&r.mask]
+			s.val = v
+			if q.stamp != nil && t&q.stampMask == q.stampMask {
+				q.stamp(&s.val)
+			}
+			s.seq.Store(uintptr(t + 1)) // publish
+			return true, false
+		}
+	}
+}
+
 // pushOverflow is Push's slow path: it sets the overflow flag (if no one
 // else has) and appends v to the overflow, both under mu, which maintains
 // invariant I1 of "Inbox design" at the top of this file.

@@ -32,8 +32,9 @@ type WorkersDef struct {
 }
 
 // HotloopGroup is W9 on a group.Group of n loops built with opts:
-// PostKey is Group.PostKey, Send is the sending loop's Sender (a lane per
-// pair of loops).
+// PostKey is the key's loop's PostWait (bounded by its inbox's 4,096
+// posts, as goworkers' channels are by theirs), Send is the sending loop's
+// Sender (a lane per pair of loops).
 func HotloopGroup(opts ...core.Option) func(n int) (Workers, error) {
 	return func(n int) (Workers, error) {
 		g, err := group.New(n, opts...)
@@ -51,9 +52,14 @@ type groupWorkers struct {
 	done chan error
 }
 
-func (w *groupWorkers) Len() int                           { return w.g.Len() }
-func (w *groupWorkers) PostKey(key uint64, fn func()) bool { return w.g.PostKey(key, fn) == nil }
-func (w *groupWorkers) Send(from, to int, fn func()) bool  { return w.g.From(from).Send(to, fn) == nil }
+func (w *groupWorkers) Len() int { return w.g.Len() }
+
+// PostKey waits while the key's loop is full (PostWait): the bounded form,
+// as goworkers' full channel makes its sender wait.
+func (w *groupWorkers) PostKey(key uint64, fn func()) bool {
+	return w.g.For(key).PostWait(context.Background(), fn) == nil
+}
+func (w *groupWorkers) Send(from, to int, fn func()) bool { return w.g.From(from).Send(to, fn) == nil }
 
 func (w *groupWorkers) Close() error {
 	err := w.g.Shutdown(context.Background())
