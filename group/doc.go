@@ -27,6 +27,13 @@
 // answer comes back as a callback on loop i. Timers belong to their loop:
 // a timer for a key is scheduled on the key's loop and fires there.
 //
+// Backpressure: PostKey and Send never refuse work, so a loop that falls
+// behind lets its inbox grow. A producer that must slow down to the loops'
+// pace posts with g.For(key).PostWait(ctx, fn), which waits while the
+// key's loop holds as many posts as its inbox's capacity (WithInboxSize),
+// or g.For(key).TryPost(fn), which returns core.ErrFull instead; a
+// callback, which must not wait, sends with TrySend.
+//
 // The mapping from a key to a loop depends only on the key and the number
 // of loops (a fixed hash, the same in every process and every run), so
 // tests and logs can predict it. One [core.FakeClock], given to New with
