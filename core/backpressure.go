@@ -65,9 +65,11 @@ func (w *spaceWaiters) wake() {
 	w.mu.Unlock()
 }
 
-// TryPost queues fn like Post, but only if the inbox has room: it never
-// lets the inbox grow past its capacity (WithInboxSize), so the posts in
-// flight to the loop are bounded. It returns ErrFull if the inbox is full,
+// TryPost queues fn like Post, but only if the inbox holds fewer posts
+// than its capacity (WithInboxSize: the initial one, which Post's bursts
+// may grow, do not raise this bound), so the posts waiting for the loop
+// are bounded (plus the one batch, WithBatch, the loop may have taken and
+// not yet run). It returns ErrFull if the inbox is at the bound,
 // ErrClosed once Close or Shutdown was called, and an error wrapping
 // ErrNilFunc for a nil fn. Use it where the caller can drop or shed work
 // (and from callbacks of other loops, which must not wait); use PostWait to
@@ -93,14 +95,17 @@ func (l *Loop) TryPost(fn func()) error {
 // the loop's pace rather than let its inbox grow. It returns nil once fn is
 // accepted, ctx.Err() if ctx ends first (fn is not accepted), ErrClosed if
 // the loop is closed or shuts down meanwhile, and an error wrapping
-// ErrNilFunc for a nil fn. A PostWait on a loop no one runs waits for the
-// next Run (or ctx). Called on the loop's own goroutine, it cannot wait for
+// ErrNilFunc for a nil fn. A nil ctx is context.Background(). A PostWait
+// on a loop no one runs waits for the next Run (or ctx). Called on the loop's own goroutine, it cannot wait for
 // itself and returns ErrFull instead of blocking. Safe from any goroutine;
 // no allocation unless it waits.
 func (l *Loop) PostWait(ctx context.Context, fn func()) error {
 	l.mustNew()
 	if fn == nil {
 		return badArg("PostWait", ErrNilFunc)
+	}
+	if ctx == nil {
+		ctx = context.Background() // as Run, Do and Shutdown
 	}
 	m := message{op: opPost, fn: fn}
 	for {

@@ -169,8 +169,9 @@ func withLane(list *[]*lane, ln *lane) *[]*lane {
 }
 
 // TryPost is Post bounded as Loop.TryPost is: it accepts fn only if the
-// Producer's lane has room, never growing it (a lane holds 1024 posts
-// until Post's bursts grow it), and returns ErrFull otherwise. Use it from
+// Producer's lane holds fewer than 1024 posts (its initial capacity, which
+// Post's bursts may grow, do not raise this bound), and returns ErrFull
+// otherwise. Use it from
 // callbacks of other loops, which must not wait. Lock-free, no allocation.
 func (p *Producer) TryPost(fn func()) error {
 	p.mustNew()

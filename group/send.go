@@ -65,8 +65,8 @@ func (s *Sender) Send(to int, fn func()) error {
 }
 
 // TrySend is Send bounded: it returns core.ErrFull, and fn does not run,
-// when loop to already holds as many of this loop's messages as the lane
-// has room for (1,024 until Send's bursts grow it): the loop to is behind,
+// when this loop's lane into loop to holds 1,024 messages not yet taken
+// (Send's bursts may grow the lane, not this bound): loop to is behind,
 // and the caller, a callback that must not wait, decides — drop, retry
 // later from a timer, or tell its own client to slow down. A try to the
 // Sender's own loop is its Local().Post, which is never full. No

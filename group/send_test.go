@@ -307,11 +307,12 @@ func TestTrySendIsBounded(t *testing.T) {
 	}
 	stop := startGroup(t, g)
 	defer stop()
-	release := make(chan struct{})
-	if err := g.Loop(1).Post(func() { <-release }); err != nil { // hold loop 1
+	release, entered := make(chan struct{}), make(chan struct{})
+	if err := g.Loop(1).Post(func() { close(entered); <-release }); err != nil { // hold loop 1
 		t.Fatal(err)
 	}
-	ran := 0 // loop 1's
+	<-entered // held before the first message: none of them can be taken early
+	ran := 0  // loop 1's
 	var accepted int
 	var full error
 	on(t, g, 0, func() {

@@ -208,6 +208,10 @@ type Inbox[T any] struct {
 	// the ring's own capacity if it may not grow. Set by NewInbox.
 	maxCap int
 
+	// bound is TryPush's limit: the ring's initial capacity, which growth
+	// (WithGrowth, after Push's overflows) does not raise. Set by NewInbox.
+	bound uint64
+
 	// mu guards overflow and the setting/clearing of overflowFlag on the
 	// slow path. Producers lock it only when the ring is full or the flag is
 	// set; the consumer locks it only to take the overflow.
@@ -256,7 +260,7 @@ func keepOverflow(capacity int) int { return max(capacity, 1024) }
 // It takes O(capacity) time and allocates the ring up front.
 func NewInbox[T any](capacity int, opts ...InboxOption[T]) *Inbox[T] {
 	n := ringCapacity(capacity)
-	q := &Inbox[T]{maxCap: n}
+	q := &Inbox[T]{maxCap: n, bound: uint64(n)}
 	r := &ring[T]{mask: uint64(n - 1), slots: make([]slot[T], n)}
 	r.faultIn()
 	q.ring.Store(r)
@@ -394,13 +398,14 @@ func (q *Inbox[T]) Push(v T) bool {
 	return q.pushOverflow(v)
 }
 
-// TryPush appends v to the inbox if its ring has room, and never takes
-// the overflow: it is the bounded form of Push, for producers that would
-// rather wait or give up than let the inbox grow. It reports ok when v was
-// accepted; otherwise full reports whether the ring was full (or values
-// were waiting in the overflow, which v must not overtake), and !full that
-// the inbox was closed. Safe from any goroutine. Lock-free, O(1) plus
-// retries, no allocation.
+// TryPush appends v to the inbox if it holds fewer values than the ring's
+// initial capacity (NewInbox's, which growth does not raise), and never
+// takes the overflow: it is the bounded form of Push, for producers that
+// would rather wait or give up than let the inbox grow. It reports ok when
+// v was accepted; otherwise full reports whether the inbox was at that
+// bound (or values were waiting in the overflow, which v must not
+// overtake), and !full that the inbox was closed. Safe from any goroutine.
+// Lock-free, O(1) plus retries, no allocation.
 func (q *Inbox[T]) TryPush(v T) (ok, full bool) {
 	for {
 		h := q.head.Load() // first: head never passes tail, so h <= t below
@@ -411,12 +416,12 @@ func (q *Inbox[T]) TryPush(v T) (ok, full bool) {
 		case t&overflowFlag != 0:
 			return false, true // FIFO: values wait in the overflow
 		}
-		r := mustRing(q.ring.Load())
-		if t-h > r.mask {
+		mustRing(q.ring.Load())
+		if t-h >= q.bound {
 			return false, true // h may be stale: erring towards full, as Push's first look does
 		}
 		if q.tail.CompareAndSwap(t, t+1) {
-			r = q.ring.Load() // again, after the reservation: see grow
+			r := q.ring.Load() // after the reservation: see grow
 			s := &r.slots[t&r.mask]
 			s.val = v
 			if q.stamp != nil && t&q.stampMask == q.stampMask {
