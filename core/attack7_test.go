@@ -594,6 +594,15 @@ func TestAttack7CloseReleasesEveryWaiter(t *testing.T) {
 			}
 			const goroutines = 6
 			var accepted, ran atomic.Int64
+			// The moment of the Close: once k posts have run (signalled by
+			// the loop, so the test goroutine is woken rather than left to
+			// compete with the posters: a Gosched loop here starves at
+			// GOMAXPROCS=1, about 75 ms a Gosched).
+			k := int64(round % 7 * 40)
+			reached := make(chan struct{})
+			if k == 0 || errc == nil {
+				close(reached)
+			}
 			var wg sync.WaitGroup
 			for range goroutines {
 				wg.Add(1)
@@ -605,7 +614,9 @@ func TestAttack7CloseReleasesEveryWaiter(t *testing.T) {
 							if mine.Add(1) != 1 {
 								t.Error("a post ran twice")
 							}
-							ran.Add(1)
+							if ran.Add(1) == k {
+								close(reached)
+							}
 						})
 						if err == ErrClosed {
 							return
@@ -618,9 +629,7 @@ func TestAttack7CloseReleasesEveryWaiter(t *testing.T) {
 					}
 				}()
 			}
-			for range round % 7 * 50 {
-				runtime.Gosched()
-			}
+			a7wait(t, reached, "the posts before the Close", a7state(l))
 			switch how {
 			case "Close", "Close-unrun":
 				if err := l.Close(); err != nil {
@@ -651,9 +660,14 @@ func TestAttack7CloseReleasesEveryWaiter(t *testing.T) {
 			if n := l.space.n.Load(); n != 0 {
 				t.Fatalf("%s: space.n = %d", how, n)
 			}
+			if a7progress {
+				t.Logf("round %d %s done at %v", round, how, time.Now().Format("15:04:05.000"))
+			}
 		}
 	}
 }
+
+var a7progress = false
 
 // TestAttack7WaitersAcrossStopRun: waiters stay blocked while the loop is
 // stopped and complete at the next Run; repeated Stop/Run cycles lose no
@@ -662,13 +676,21 @@ func TestAttack7WaitersAcrossStopRun(t *testing.T) {
 	l := New(WithInboxSize(2), WithBatch(1))
 	const goroutines, per = 4, 1500
 	var ran atomic.Int64
+	tick := make(chan struct{}, 1) // from the loop, every 50 posts: the moment to end a Run
 	var wg sync.WaitGroup
 	for range goroutines {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for range per {
-				if err := l.PostWait(context.Background(), func() { ran.Add(1) }); err != nil {
+				if err := l.PostWait(context.Background(), func() {
+					if ran.Add(1)%50 == 0 {
+						select {
+						case tick <- struct{}{}:
+						default:
+						}
+					}
+				}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -686,8 +708,9 @@ func TestAttack7WaitersAcrossStopRun(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		errc := make(chan error, 1)
 		go func() { errc <- l.Run(ctx) }()
-		for range 200 {
-			runtime.Gosched()
+		select {
+		case <-tick:
+		case <-done:
 		}
 		if cycles%2 == 0 {
 			l.Stop()
@@ -1063,6 +1086,11 @@ func TestAttack7TryPostCloseRace(t *testing.T) {
 			t.Fatal(err)
 		}
 		var accepted, ran atomic.Int64
+		k := int64(round % 10 * 30) // Close once k posts have run (woken by the loop, not a Gosched loop: see TestAttack7CloseReleasesEveryWaiter)
+		reached := make(chan struct{})
+		if k == 0 {
+			close(reached)
+		}
 		var wg sync.WaitGroup
 		for g := range 4 {
 			wg.Add(1)
@@ -1070,7 +1098,11 @@ func TestAttack7TryPostCloseRace(t *testing.T) {
 				defer wg.Done()
 				for {
 					var err error
-					fn := func() { ran.Add(1) }
+					fn := func() {
+						if ran.Add(1) == k {
+							close(reached)
+						}
+					}
 					switch g {
 					case 0:
 						err = l.TryPost(fn)
@@ -1091,6 +1123,7 @@ func TestAttack7TryPostCloseRace(t *testing.T) {
 					case nil:
 						accepted.Add(1)
 					case ErrFull:
+						runtime.Gosched() // a TryPost that spins would starve the loop at GOMAXPROCS=1
 					case ErrClosed:
 						return
 					default:
@@ -1100,9 +1133,7 @@ func TestAttack7TryPostCloseRace(t *testing.T) {
 				}
 			}()
 		}
-		for range round % 10 * 30 {
-			runtime.Gosched()
-		}
+		a7wait(t, reached, "the posts before the Close", a7state(l))
 		if err := l.Close(); err != nil {
 			t.Fatal(err)
 		}
