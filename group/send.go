@@ -54,12 +54,9 @@ func (s *Sender) Send(to int, fn func()) error {
 	if to == s.i {
 		return s.g.loops[to].Local().Post(fn)
 	}
-	p := s.lanes[to].Load()
-	if p == nil {
-		var err error
-		if p, err = s.lane(to); err != nil {
-			return err
-		}
+	p, err := s.lane(to)
+	if err != nil {
+		return err
 	}
 	return p.Post(fn)
 }
@@ -75,12 +72,9 @@ func (s *Sender) TrySend(to int, fn func()) error {
 	if to == s.i {
 		return s.g.loops[to].Local().Post(fn)
 	}
-	p := s.lanes[to].Load()
-	if p == nil {
-		var err error
-		if p, err = s.lane(to); err != nil {
-			return err
-		}
+	p, err := s.lane(to)
+	if err != nil {
+		return err
 	}
 	return p.TryPost(fn)
 }
@@ -93,9 +87,13 @@ func (s *Sender) SendKeyString(key string, fn func()) error {
 	return s.Send(s.g.IndexString(key), fn)
 }
 
-// lane makes the Sender's lane into loop to, or returns the one a
-// concurrent Send made first (rule 2).
+// lane returns the Sender's lane into loop to, making it on the pair's
+// first message (rule 3), or taking the one a concurrent Send made first
+// (rule 2). One atomic load once it exists.
 func (s *Sender) lane(to int) (*core.Producer, error) {
+	if p := s.lanes[to].Load(); p != nil {
+		return p, nil
+	}
 	p, err := s.g.loops[to].NewProducer()
 	if err != nil {
 		return nil, err
