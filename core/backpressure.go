@@ -15,7 +15,8 @@ import (
 //
 // A PostWait that finds the inbox full registers as a waiter (n.Inc, and
 // takes the current ch, under mu), tries again, and only then waits on ch.
-// The loop, after each drain (drain) and when the inbox closes, loads n
+// The loop, after each drain that took messages (drain: only those free
+// slots or clear the overflow) and when the inbox closes, loads n
 // and, if a waiter is registered, closes ch (under mu) and clears it, so
 // every waiter wakes and tries again. No wake-up is lost: the loop frees
 // slots (its store of the inbox's head) before it loads n, and a waiter
@@ -30,8 +31,9 @@ import (
 // spaceWaiters are the posters waiting in PostWait for room in the inbox.
 type spaceWaiters struct {
 	// n is the number of waiters registered. Added to by waiters (PostWait);
-	// loaded by the loop after each drain, so that a loop with no waiter
-	// pays one atomic load per drain.
+	// loaded by the loop after each drain that took messages, so that a
+	// loop with no waiter pays one atomic load per such drain, and an idle
+	// iteration none.
 	n atomic.Int32
 
 	mu sync.Mutex

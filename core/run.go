@@ -171,12 +171,15 @@ func (l *Loop) iterate() {
 // into the ready queue and the timer store (drainSome, producer.go). Loop
 // goroutine only.
 func (l *Loop) drain(max int) {
+	var n int
 	if !l.lanes.some.Load() {
-		l.inbox.Drain(max, l.handleFn) // no Producer was ever made: the inbox alone
+		n = l.inbox.Drain(max, l.handleFn) // no Producer was ever made: the inbox alone
 	} else {
-		l.drainSome(max)
+		n = l.drainSome(max)
 	}
-	l.space.wake() // PostWaits waiting for room (backpressure.go): one load when none
+	if n > 0 {
+		l.space.wake() // room for PostWaits (backpressure.go): only a drain that took messages makes any
+	}
 }
 
 // handle applies one message. It must not panic (the inbox's Drain relies
