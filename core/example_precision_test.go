@@ -107,3 +107,28 @@ func ExampleTimer_SetLeeway() {
 	}
 	// Output: three sweeps, none early
 }
+
+// Loops that answer each other within microseconds poll before they park:
+// a post that arrives during the poll finds the loop awake.
+func ExampleWithBusyPoll() {
+	l := core.New(core.WithPrecise(), core.WithBusyPoll(50*time.Microsecond))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+
+	answered := make(chan string)
+	for _, q := range []string{"ping", "ping again"} {
+		if err := l.Post(func() { answered <- q + ": pong" }); err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(<-answered)
+	}
+	cancel()
+	fmt.Println(<-done == context.Canceled)
+	// Output:
+	// ping: pong
+	// ping again: pong
+	// true
+}

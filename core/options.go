@@ -16,6 +16,7 @@ type config struct {
 	precise      bool         // WithPrecise: the futex parker on Linux
 	spin         int64        // WithSpin: nanoseconds to busy-wait before a deadline; 0 off
 	spinAuto     bool         // WithAdaptiveSpin: the margin is learned (spin.go)
+	poll         int64        // WithBusyPoll: nanoseconds to poll for work before parking; 0 off
 	slack        int64        // WithSlack: deadlines rounded up to a multiple of this; 0 off
 	clock        *FakeClock   // WithClock: virtual time; nil for the monotonic clock
 	health       healthConfig // lag sampling, slow callbacks (health.go)

@@ -75,6 +75,31 @@ func WithAdaptiveSpin() Option {
 	return func(c *config) { c.spin, c.spinAuto = 0, true }
 }
 
+// WithBusyPoll makes the loop, once it has run out of work, keep looking
+// for new work for up to d before it parks. A post that arrives within d
+// runs at once: the poster's wake-up is one atomic swap with no system
+// call, and the loop's CPU never sleeps, which on a virtual machine is where
+// most of a wake-up's latency goes (the host must wake a halted virtual CPU).
+// A timer due within d is busy-waited for, as [WithSpin] does, and fires
+// within a microsecond or two of its deadline.
+//
+// Use it, with [WithPrecise], for loops that answer each other in quick
+// succession: request and reply between the loops of a group, a loop fed
+// by a goroutine that posts every few microseconds. docs/GROUP.md measures
+// what it does to a hop between two loops.
+//
+// The cost is CPU: up to d of one core for every park that no post or
+// timer ends early (a 50 µs poll on a loop that parks 1,000 times a second
+// is 5% of a core), and the loop holds its processor while it polls, so a
+// goroutine one of its callbacks has just woken may wait for the poll to
+// end. Health counts the time polled as idle. Like WithSpin it is ignored
+// with a FakeClock ([WithClock]) and is no use in a testing/synctest
+// bubble, where the loop notices the clock standing still and parks. A d
+// <= 0 turns polling off (the default).
+func WithBusyPoll(d time.Duration) Option {
+	return func(c *config) { c.poll = max(int64(d), 0) }
+}
+
 // WithSlack lets timers whose deadlines fall within the same tolerance-long
 // window share one wake-up: the loop wakes at the end of the window that
 // holds the earliest deadline (deadlines are rounded up to a multiple of

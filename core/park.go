@@ -7,8 +7,8 @@ import (
 
 // This file is parking's one home: the park protocol, the parked flag's
 // two sides (park and unpark for the loop, wakeIfParked for wakers), the
-// parker interface and the default parker, WithSpin's busy tail and
-// WithSlack's coalescing. The other parkers implement the interface below:
+// parker interface and the default parker, WithBusyPoll's poll, WithSpin's
+// busy tail and WithSlack's coalescing. The other parkers implement the interface below:
 // the futex parker of WithPrecise in park_futex_linux.go (with its own
 // token protocol) and the FakeClock's parker in park_fake.go.
 //
@@ -156,11 +156,34 @@ func (l *Loop) wakeIfParked() {
 }
 
 // wait blocks the parked loop until deadline (if timed), a kick, or done,
-// like parker.block, but with WithSpin it parks only until spin before the
-// deadline and busy-waits on the loop clock for the rest; with
+// like parker.block, but with WithBusyPoll it first busy-waits up to the
+// poll for a kick (or the deadline); with WithSpin it parks only until spin
+// before the deadline and busy-waits on the loop clock for the rest; with
 // WithAdaptiveSpin the margin is learned (spin.go). Loop goroutine
 // only, called by park with parked=true.
 func (l *Loop) wait(deadline int64, timed bool, done <-chan struct{}) (woken bool) {
+	if l.cfg.poll > 0 {
+		// WithBusyPoll: look for work until the poll ends, as spinUntil
+		// looks (a waker clears parked; its token is then owed, and park
+		// collects it through unpark). A wait that ends within the poll is
+		// spun whole.
+		end := addClamped(l.now(), l.cfg.poll)
+		if timed && deadline <= end {
+			return l.spinUntil(deadline, done)
+		}
+		if l.spinUntil(end, done) {
+			return true // a frozen clock: the parker was kicked
+		}
+		if !l.parked.Load() {
+			return false
+		}
+		select {
+		case <-done:
+			return false
+		default:
+		}
+		// The poll found nothing: park for the rest, as below.
+	}
 	spin := l.cfg.spin
 	if l.overshoot != nil && timed {
 		spin = l.overshoot.margin() // WithAdaptiveSpin (spin.go)

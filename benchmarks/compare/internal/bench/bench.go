@@ -183,7 +183,7 @@ var (
 )
 
 // order fixes the column order; implementations not listed come after.
-var order = []string{"hotloop", "hotloop-precise", "hotloop-spin", "hotloop-autospin", "hotloop-slack", "hotloop-leeway", "hotloop-wheel", "hotloop-producer", "gotimers", "goja", "seed", "goworkers"}
+var order = []string{"hotloop", "hotloop-precise", "hotloop-poll", "hotloop-spin", "hotloop-autospin", "hotloop-slack", "hotloop-leeway", "hotloop-wheel", "hotloop-producer", "gotimers", "goja", "seed", "goworkers"}
 
 func register[T any](d impl.Def[T]) {
 	regMu.Lock()

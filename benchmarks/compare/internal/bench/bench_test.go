@@ -71,7 +71,7 @@ func checkMetrics(t *testing.T, impl, w string, res []Result) {
 		"W6":  {"ns_per_pair"},
 		"W7":  {"p50_us", "p99_us"},
 		"W8":  {"ns_per_reset", "ns_per_reset_remote", "allocs_per_reset", "allocs_per_reset_remote", "early"},
-		"W9":  {"throughput_per_s", "scaling", "hop_ns_mean", "hop_p50_us", "hop_p99_us"},
+		"W9":  {"throughput_per_s", "scaling", "hop_ns_mean", "hop_p50_us", "hop_p99_us", "hop_cpu_us"},
 	}[w]
 	got := map[string]bool{}
 	for _, r := range res {
@@ -128,7 +128,7 @@ func TestImplsOrder(t *testing.T) {
 		names = append(names, im.Name)
 	}
 	got := strings.Join(names, ",")
-	if got != "hotloop,hotloop-precise,hotloop-spin,hotloop-autospin,hotloop-slack,hotloop-leeway,hotloop-wheel,hotloop-producer,gotimers,goja,seed,goworkers" {
+	if got != "hotloop,hotloop-precise,hotloop-poll,hotloop-spin,hotloop-autospin,hotloop-slack,hotloop-leeway,hotloop-wheel,hotloop-producer,gotimers,goja,seed,goworkers" {
 		t.Fatalf("order %s", got)
 	}
 }

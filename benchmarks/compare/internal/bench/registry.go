@@ -5,6 +5,7 @@ import "github.com/hotloop/hotloop/benchmarks/compare/internal/impl"
 func init() {
 	register(impl.Hotloop)
 	register(impl.HotloopPrecise)
+	register(impl.HotloopPoll)
 	register(impl.HotloopSpin)
 	register(impl.HotloopAutoSpin)
 	register(impl.HotloopSlack)

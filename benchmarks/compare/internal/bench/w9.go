@@ -26,7 +26,8 @@ import (
 //   - W9/pingpong: a message bounces between two workers cfg.W9RoundTrips
 //     times, each hop sent from a callback on one to the other; hop_ns_mean
 //     is the elapsed time per hop, hop_p50_us and hop_p99_us the
-//     distribution of each hop's send → run latency.
+//     distribution of each hop's send → run latency, and hop_cpu_us the
+//     process's CPU time per hop (what polling for the next hop costs).
 
 // w9Keys is how many keys W9 spreads its posts over.
 const w9Keys = 1 << 16
@@ -71,10 +72,10 @@ func runW9(name string, newW func(n int) (impl.Workers, error), cfg Config, prog
 	if progress != nil {
 		progress("W9/pingpong")
 	}
-	var mean, p50, p99 []float64
+	var mean, p50, p99, cpu []float64
 	_, err := repeatWorkers(newW, 2, cfg, func(w impl.Workers) (float64, error) {
-		m, a, b, err := w9PingPong(w, cfg.W9RoundTrips, cfg.RepTimeout)
-		mean, p50, p99 = append(mean, m), append(p50, a), append(p99, b)
+		m, a, b, c, err := w9PingPong(w, cfg.W9RoundTrips, cfg.RepTimeout)
+		mean, p50, p99, cpu = append(mean, m), append(p50, a), append(p99, b), append(cpu, c)
 		return 0, err
 	})
 	if err != nil {
@@ -84,7 +85,7 @@ func runW9(name string, newW func(n int) (impl.Workers, error), cfg Config, prog
 	for _, r := range []struct {
 		metric string
 		v      []float64
-	}{{"hop_ns_mean", mean[k:]}, {"hop_p50_us", p50[k:]}, {"hop_p99_us", p99[k:]}} {
+	}{{"hop_ns_mean", mean[k:]}, {"hop_p50_us", p50[k:]}, {"hop_p99_us", p99[k:]}, {"hop_cpu_us", cpu[k:]}} {
 		out = append(out, Result{Impl: name, Workload: "W9/pingpong", Metric: r.metric, Value: stats.Median(r.v), Samples: r.v})
 	}
 	return out, nil
@@ -182,9 +183,9 @@ func keyOf(i, n int) uint64 {
 }
 
 // w9PingPong is one repetition of W9/pingpong: trips round trips between
-// workers 0 and 1. It returns the mean hop in ns and the p50 and p99 hop
-// latencies in µs.
-func w9PingPong(w impl.Workers, trips int, timeout time.Duration) (mean, p50, p99 float64, err error) {
+// workers 0 and 1. It returns the mean hop in ns, the p50 and p99 hop
+// latencies in µs, and the process's CPU µs per hop.
+func w9PingPong(w impl.Workers, trips int, timeout time.Duration) (mean, p50, p99, cpu float64, err error) {
 	base := time.Now()
 	lat := make([]float64, 0, 2*trips) // appended to by the one callback in flight
 	var sent time.Duration
@@ -206,18 +207,19 @@ func w9PingPong(w impl.Workers, trips int, timeout time.Duration) (mean, p50, p9
 		sent = time.Since(base)
 		w.Send(0, 1, ping)
 	}
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuNanos()
 	if !w.PostKey(keyOf(0, w.Len()), func() { sent = time.Since(base); w.Send(0, 1, ping) }) {
-		return 0, 0, 0, errors.New("start rejected")
+		return 0, 0, 0, 0, errors.New("start rejected")
 	}
 	select {
 	case <-done:
 	case <-time.After(timeout):
-		return 0, 0, 0, ErrTimeout
+		return 0, 0, 0, 0, ErrTimeout
 	}
-	elapsed := time.Since(start)
+	elapsed, cpu1 := time.Since(start), cpuNanos()
 	slices.Sort(lat)
-	return float64(elapsed.Nanoseconds()) / float64(2*trips), stats.PercentileSorted(lat, 50), stats.PercentileSorted(lat, 99), nil
+	hops := float64(2 * trips)
+	return float64(elapsed.Nanoseconds()) / hops, stats.PercentileSorted(lat, 50), stats.PercentileSorted(lat, 99), float64(cpu1-cpu0) / 1e3 / hops, nil
 }
 
 // spin is W9's CPU-bound work: iters rounds of xorshift on x.

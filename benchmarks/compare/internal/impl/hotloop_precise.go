@@ -18,6 +18,19 @@ var HotloopPrecise = Def[*core.Timer]{
 	Workers: HotloopGroup(core.WithPrecise()),
 }
 
+// HotloopPoll is HotloopPrecise plus core.WithBusyPoll(50 µs): a loop that
+// runs out of work polls for 50 µs before it parks, so a post or a hop
+// that arrives within that time finds it awake.
+var HotloopPoll = Def[*core.Timer]{
+	Name: "hotloop-poll",
+	Doc:  "hotloop with core.WithPrecise() and core.WithBusyPoll(50µs) (polls 50 µs for work before each park)",
+	New: func() (Loop[*core.Timer], error) {
+		return startHotloop(core.WithPrecise(), core.WithBusyPoll(50*time.Microsecond))
+	},
+
+	Workers: HotloopGroup(core.WithPrecise(), core.WithBusyPoll(50*time.Microsecond)),
+}
+
 // HotloopSpin is HotloopPrecise plus core.WithSpin(200 µs): the loop parks
 // until 200 µs before each deadline and busy-waits the rest.
 var HotloopSpin = Def[*core.Timer]{
