@@ -39,12 +39,23 @@ func (g *Group) ForString(key string) *core.Loop { return g.loops[g.IndexString(
 
 // PostKey posts fn to the loop that owns key (core.Loop.Post): posts with
 // one key from one goroutine run in the order they were made, one at a
-// time, on one loop. It returns that loop's error: core.ErrClosed once the
-// group is closed or shut down, or an error for a nil fn. No allocation.
-func (g *Group) PostKey(key uint64, fn func()) error { return g.For(key).Post(fn) }
+// time, on one loop. It returns core.ErrClosed once Shutdown has been
+// called or the key's loop is closed, the loop's error for a nil fn. No
+// allocation.
+func (g *Group) PostKey(key uint64, fn func()) error {
+	if g.draining.Load() {
+		return core.ErrClosed
+	}
+	return g.For(key).Post(fn)
+}
 
 // PostKeyString is PostKey for a string key.
-func (g *Group) PostKeyString(key string, fn func()) error { return g.ForString(key).Post(fn) }
+func (g *Group) PostKeyString(key string, fn func()) error {
+	if g.draining.Load() {
+		return core.ErrClosed
+	}
+	return g.ForString(key).Post(fn)
+}
 
 // Post posts fn to the next loop in turn (round-robin), for work that
 // belongs to no key. Posts made through Post are not ordered with each
@@ -52,6 +63,9 @@ func (g *Group) PostKeyString(key string, fn func()) error { return g.ForString(
 // error, as PostKey does.
 func (g *Group) Post(fn func()) error {
 	g.must()
+	if g.draining.Load() {
+		return core.ErrClosed
+	}
 	i := (g.next.Inc() - 1) % uint64(len(g.loops))
 	return g.loops[i].Post(fn)
 }

@@ -32,6 +32,9 @@ type Group struct {
 	senders []Sender     // senders[i] is From(i) (send.go); fixed by New
 
 	next atomic.Uint64 // Post's round-robin counter; any goroutine adds to it
+
+	draining atomic.Bool // set by Shutdown, never cleared; Post, PostKey and PostKeyString read it (drain.go)
+	run      runState    // what Shutdown's drain knows of Run (drain.go)
 }
 
 // New returns a Group of n loops, each built with opts (core.New), not yet
@@ -75,8 +78,13 @@ func (g *Group) Loop(i int) *core.Loop { return g.loops[i] }
 // its caller's.
 func (g *Group) Run(ctx context.Context) error {
 	g.must()
+	ended := g.run.startRun()
+	defer g.run.endRun()
 	var stopOthers sync.Once
-	return g.all(func(l *core.Loop) error { return l.Run(ctx) }, func() {
+	return g.all(func(l *core.Loop) error {
+		defer g.run.loopReturned(ended) // also on a Goexit or a panic
+		return l.Run(ctx)
+	}, func() {
 		stopOthers.Do(func() {
 			for _, o := range g.loops {
 				o.Stop()
@@ -143,22 +151,47 @@ func (g *Group) Close() error {
 	return g.each(func(l *core.Loop) error { return l.Close() })
 }
 
-// Shutdown shuts every loop down at once (core.Loop.Shutdown): new work is
-// rejected, and each loop runs until its accepted callbacks and pending
-// one-shot timers have run. It returns nil when every loop has finished,
-// or the loops' errors joined (ctx.Err() once if ctx ended first; the
-// loops go on shutting down, and Close cuts them short).
+// Shutdown drains the group and then shuts every loop down
+// (core.Loop.Shutdown). It returns nil when every loop has finished, or
+// the loops' errors joined (ctx.Err() once if ctx ended first; the loops
+// go on shutting down, and Close cuts them short).
 //
-// Each loop shuts down on its own: it finishes once its own accepted work
-// is done, even if work still running on another loop would send to it
-// (Sender.Send, Call); that send then returns core.ErrClosed, and the
-// sender decides what to do, as with any closed loop. Work that crosses
-// loops is drained by waiting for its end before Shutdown.
+// Draining: from the moment Shutdown is called, Post, PostKey and
+// PostKeyString refuse new work (core.ErrClosed), while the loops go on
+// running as usual; Shutdown waits until no message sent between loops
+// (Send, TrySend, SendKey, SendKeyString, both hops of Call) is waiting to
+// run and none follows. So a chain of messages, or a Call's answer, that
+// work accepted before Shutdown sets off arrives. Then each loop shuts
+// down: it refuses new work of any kind and runs until its accepted
+// callbacks and pending one-shot timers have run (periodic timers stop).
+// A message sent after the drain — by a timer that fires then, or by work
+// posted to a loop directly (g.For(key).Post, which the group does not
+// refuse: stop such feeders first) — meets a loop shutting down, and the
+// send returns core.ErrClosed (Call then drops the answer).
 //
-// Called from a callback on one of the group's loops, Shutdown starts
-// shutting every loop down and returns nil at once, as Close does.
+// The drain needs the loops running: it is skipped when Run is not
+// running them (each loop then shuts down on its own, running itself on a
+// goroutine Shutdown starts), and cut short when one of Run's loops returns
+// or ctx ends. Its cost: two rounds or more, each a callback on every loop
+// and a marker through every lane in use.
+//
+// Called from a callback on one of the group's loops, Shutdown starts all
+// this on a goroutine of its own and returns nil at once, as Close does.
 func (g *Group) Shutdown(ctx context.Context) error {
-	return g.each(func(l *core.Loop) error { return l.Shutdown(ctx) })
+	g.must()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	g.draining.Store(true)
+	if _, ok := g.Current(); ok {
+		go func() {
+			g.drain(ctx)
+			g.all(func(l *core.Loop) error { return l.Shutdown(ctx) }, nil)
+		}()
+		return nil
+	}
+	g.drain(ctx)
+	return g.all(func(l *core.Loop) error { return l.Shutdown(ctx) }, nil)
 }
 
 // each calls f on every loop, each on a goroutine of its own, and joins

@@ -33,6 +33,8 @@ type Sender struct {
 	g     *Group
 	i     int
 	lanes []atomic.Pointer[core.Producer] // lanes[j]: loop i's lane into loop j, made on first use (rule 3)
+	sent  atomic.Uint64                   // messages accepted, added to after each send, read by Shutdown's drain (drain.go)
+	_     [64 - 8 - 8 - 24 - 8]byte       // a cache line each, so loops counting their sends do not share one
 }
 
 // From returns loop i's Sender, for callbacks that run on loop i (0 <= i <
@@ -51,14 +53,19 @@ func (s *Sender) Index() int { return s.i }
 // returns core.ErrClosed once loop to is closed or shut down, and the
 // error of core.Loop.NewProducer or core.Producer.Post otherwise.
 func (s *Sender) Send(to int, fn func()) error {
+	var err error
 	if to == s.i {
-		return s.g.loops[to].Local().Post(fn)
+		err = s.g.loops[to].Local().Post(fn)
+	} else {
+		var p *core.Producer
+		if p, err = s.lane(to); err == nil {
+			err = p.Post(fn)
+		}
 	}
-	p, err := s.lane(to)
-	if err != nil {
-		return err
+	if err == nil {
+		s.sent.Inc() // after the push: the drain's rule 1
 	}
-	return p.Post(fn)
+	return err
 }
 
 // TrySend is Send bounded: it returns core.ErrFull, and fn does not run,
@@ -69,14 +76,19 @@ func (s *Sender) Send(to int, fn func()) error {
 // Sender's own loop is its Local().Post, which is never full. No
 // allocation once the lane exists.
 func (s *Sender) TrySend(to int, fn func()) error {
+	var err error
 	if to == s.i {
-		return s.g.loops[to].Local().Post(fn)
+		err = s.g.loops[to].Local().Post(fn)
+	} else {
+		var p *core.Producer
+		if p, err = s.lane(to); err == nil {
+			err = p.TryPost(fn)
+		}
 	}
-	p, err := s.lane(to)
-	if err != nil {
-		return err
+	if err == nil {
+		s.sent.Inc() // after the push: the drain's rule 1
 	}
-	return p.TryPost(fn)
+	return err
 }
 
 // SendKey runs fn on the loop that owns key (Index(key)), as Send does.
@@ -111,6 +123,8 @@ func (s *Sender) lane(to int) (*core.Producer, error) {
 // through the lanes, as Send does. If loop to is closed, Call returns its
 // error and nothing runs; if the caller's loop closes before the reply can
 // be sent back, the reply is dropped (the loop that would run it is gone).
+// Group.Shutdown waits for answers on their way (it drains the group
+// first); Close does not.
 // It allocates the two closures that carry fn, reply and the result.
 func Call[T any](s *Sender, to int, fn func() T, reply func(T)) error {
 	back := s.g.From(to)

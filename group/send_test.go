@@ -262,40 +262,6 @@ func BenchmarkSend(b *testing.B) {
 	}
 }
 
-// TestShutdownWhileSending: each loop shuts down on its own, so a send from
-// a callback still running on one loop to a loop that has finished returns
-// core.ErrClosed: nothing is lost silently, nothing hangs.
-func TestShutdownWhileSending(t *testing.T) {
-	g, err := New(2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- g.Run(context.Background()) }()
-	on(t, g, 0, func() {}) // Run owns both loops: Shutdown will not run them itself
-	on(t, g, 1, func() {})
-	release, sent := make(chan struct{}), make(chan error, 1)
-	if err := g.Loop(0).Post(func() {
-		<-release // loop 1 finishes meanwhile
-		sent <- g.From(0).Send(1, func() { t.Error("ran on a finished loop") })
-	}); err != nil {
-		t.Fatal(err)
-	}
-	shut := make(chan error, 1)
-	go func() { shut <- g.Shutdown(context.Background()) }()
-	<-g.Loop(1).Done()
-	close(release)
-	if err := <-sent; err != core.ErrClosed {
-		t.Errorf("Send to a loop that has finished: %v, want core.ErrClosed", err)
-	}
-	if err := <-shut; err != nil {
-		t.Errorf("Shutdown: %v", err)
-	}
-	if err := <-errc; err != core.ErrClosed {
-		t.Errorf("Run: %v", err)
-	}
-}
-
 // TestTrySendIsBounded: while the target loop is held in a callback, a
 // sender's lane into it accepts 1,024 messages and then TrySend returns
 // core.ErrFull (Send would still accept); all accepted messages run once

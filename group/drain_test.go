@@ -1,0 +1,248 @@
+package group
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hotloop/hotloop/core"
+)
+
+// holdLoop posts a callback to loop i that blocks until the returned
+// release is called, and returns once it runs. run is called on loop i
+// after the release, inside the same callback.
+func holdLoop(t *testing.T, g *Group, i int, run func()) (release func()) {
+	t.Helper()
+	entered, rel := make(chan struct{}), make(chan struct{})
+	if err := g.Loop(i).Post(func() {
+		close(entered)
+		<-rel
+		run()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	<-entered
+	return sync.OnceFunc(func() { close(rel) })
+}
+
+// waitDraining returns once the group refuses posts: Shutdown has begun.
+func waitDraining(t *testing.T, g *Group) {
+	t.Helper()
+	for g.Post(func() {}) != core.ErrClosed { // an accepted one runs, harmless
+		time.Sleep(10 * time.Microsecond)
+	}
+	if err := g.PostKey(7, func() { t.Error("a post accepted while draining ran") }); err != core.ErrClosed {
+		t.Fatalf("PostKey while draining: %v, want core.ErrClosed", err)
+	}
+}
+
+// TestShutdownDrainsMessageChains: a callback accepted before Shutdown sets
+// off a chain of 100 messages between two loops while Shutdown is under
+// way; every message is accepted and runs before the loops finish. Before
+// the drain, the first send returned core.ErrClosed: Shutdown closed every
+// loop's lanes at once.
+func TestShutdownDrainsMessageChains(t *testing.T) {
+	g, err := New(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- g.Run(context.Background()) }()
+	on(t, g, 0, func() {})
+	on(t, g, 1, func() {})
+
+	const hops = 100
+	ran := 0 // touched by the chain's callbacks only, one at a time
+	sendErrs := make(chan error, hops)
+	var hop func(at int)
+	hop = func(at int) {
+		if ran++; ran == hops {
+			return
+		}
+		next := 1 - at
+		sendErrs <- g.From(at).Send(next, func() { hop(next) })
+	}
+	release := holdLoop(t, g, 0, func() { hop(0) })
+	shut := make(chan error, 1)
+	go func() { shut <- g.Shutdown(context.Background()) }()
+	waitDraining(t, g)
+	release()
+	if err := <-shut; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	close(sendErrs)
+	for err := range sendErrs {
+		if err != nil {
+			t.Fatalf("a send during the drain: %v", err)
+		}
+	}
+	if ran != hops {
+		t.Fatalf("%d of %d hops ran", ran, hops)
+	}
+	if err := <-errc; err != core.ErrClosed {
+		t.Fatalf("Run: %v, want core.ErrClosed", err)
+	}
+}
+
+// TestShutdownDeliversCallAnswers: a Call made while Shutdown is under way
+// gets its answer on the caller's loop. Before the drain the Call itself
+// was refused (or its answer dropped).
+func TestShutdownDeliversCallAnswers(t *testing.T) {
+	g, err := New(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- g.Run(context.Background()) }()
+	for i := range 3 {
+		on(t, g, i, func() {})
+	}
+	answers := make(chan int, 3)
+	callErrs := make(chan error, 3)
+	var releases []func()
+	for i := range 3 {
+		to := (i + 1) % 3
+		releases = append(releases, holdLoop(t, g, i, func() {
+			callErrs <- Call(g.From(i), to, func() int { return to * 10 }, func(v int) { answers <- v })
+		}))
+	}
+	shut := make(chan error, 1)
+	go func() { shut <- g.Shutdown(context.Background()) }()
+	waitDraining(t, g)
+	for _, r := range releases {
+		r()
+	}
+	if err := <-shut; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	sum := 0
+	for range 3 {
+		if err := <-callErrs; err != nil {
+			t.Fatalf("Call during the drain: %v", err)
+		}
+		sum += <-answers
+	}
+	if sum != 0+10+20 {
+		t.Fatalf("answers sum to %d, want 30", sum)
+	}
+	<-errc
+}
+
+// TestShutdownAfterDrainRefusesTimerSends: what a one-shot timer sends
+// after the drain meets loops that are shutting down: the send returns
+// core.ErrClosed, and Shutdown still waits for the timer (a FakeClock
+// drives it).
+func TestShutdownAfterDrainRefusesTimerSends(t *testing.T) {
+	clk := core.NewFakeClock()
+	g, err := New(2, core.WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- g.Run(context.Background()) }()
+	sent := make(chan error, 1)
+	on(t, g, 0, func() {
+		if _, err := g.Loop(0).Local().AfterFunc(time.Second, func() {
+			sent <- g.From(0).Send(1, func() { t.Error("ran after the drain") })
+		}); err != nil {
+			t.Error(err)
+		}
+	})
+	on(t, g, 1, func() {})
+	shut := make(chan error, 1)
+	go func() { shut <- g.Shutdown(context.Background()) }()
+	<-g.Loop(1).Done() // loop 1 has nothing left: it finishes after the drain
+	clk.Advance(time.Second)
+	if err := <-sent; err != core.ErrClosed {
+		t.Fatalf("a timer's send after the drain: %v, want core.ErrClosed", err)
+	}
+	if err := <-shut; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	<-errc
+}
+
+// TestShutdownDrainCutShortByCtx: a chain that never ends (each message
+// sends the next) keeps the drain going; Shutdown returns ctx's error when
+// ctx ends, and the loops go on shutting down: the chain's next send is
+// refused, and the loops finish.
+func TestShutdownDrainCutShortByCtx(t *testing.T) {
+	g, err := New(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- g.Run(context.Background()) }()
+	stopped := make(chan error, 1)
+	var hop func(at int)
+	hop = func(at int) {
+		if err := g.From(at).Send(1-at, func() { hop(1 - at) }); err != nil {
+			stopped <- err
+		}
+	}
+	on(t, g, 0, func() { hop(0) })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := g.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown: %v, want context.DeadlineExceeded", err)
+	}
+	if err := <-stopped; err != core.ErrClosed {
+		t.Fatalf("the chain ended with %v, want core.ErrClosed", err)
+	}
+	if err := <-errc; err != core.ErrClosed {
+		t.Fatalf("Run: %v, want core.ErrClosed", err)
+	}
+}
+
+// TestShutdownWithoutRunSkipsTheDrain: with no Run, Shutdown runs each loop
+// itself, as a loop's Shutdown does, and does not wait for a drain that
+// nothing would run.
+func TestShutdownWithoutRunSkipsTheDrain(t *testing.T) {
+	g, err := New(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan int, 2)
+	for i := range 2 {
+		if err := g.Loop(i).Post(func() { ran <- i }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := g.Shutdown(context.Background()); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if len(ran) != 2 {
+		t.Fatalf("%d of 2 accepted callbacks ran", len(ran))
+	}
+}
+
+// TestShutdownDrainFromACallback: Shutdown from a callback returns nil at
+// once and drains on its own goroutine; a chain that callback starts still
+// arrives.
+func TestShutdownDrainFromACallback(t *testing.T) {
+	g, err := New(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- g.Run(context.Background()) }()
+	arrived := make(chan error, 1)
+	on(t, g, 1, func() {})
+	on(t, g, 0, func() {
+		if err := g.Shutdown(context.Background()); err != nil {
+			t.Errorf("Shutdown from a callback: %v", err)
+		}
+		arrived <- g.From(0).Send(1, func() { close(arrived) })
+	})
+	if err := <-arrived; err != nil {
+		t.Fatalf("Send after Shutdown from a callback: %v", err)
+	}
+	if err := <-errc; err != core.ErrClosed {
+		t.Fatalf("Run: %v, want core.ErrClosed", err)
+	}
+	if _, open := <-arrived; open {
+		t.Fatal("the message did not run")
+	}
+}
