@@ -206,8 +206,10 @@ func (l *Loop) cancel(n *timerNode) {
 
 // stopPeriodic cancels every periodic timer, once, when Shutdown begins:
 // they would keep the loop alive forever. Stopped timers still in the store
-// go too. O(n log n) for n timers in the store. Loop goroutine only.
-func (l *Loop) stopPeriodic() {
+// go too. It returns how many periodic timers it cancelled. O(n log n) for
+// n timers in the store. Loop goroutine only.
+func (l *Loop) stopPeriodic() int {
+	stopped := 0
 	keep := make([]*timerNode, 0, l.timers.Len())
 	for {
 		n := l.timers.PopDue(cache.None)
@@ -215,7 +217,10 @@ func (l *Loop) stopPeriodic() {
 			break
 		}
 		if n.Value.periodic() {
-			l.cancel(n)
+			if _, ok := n.Value.disarm(); ok {
+				l.counts.cancelled++
+				stopped++
+			}
 			continue
 		}
 		if n.Value.load().armed() {
@@ -225,4 +230,5 @@ func (l *Loop) stopPeriodic() {
 	for _, n := range keep {
 		l.timers.Update(n, n.When(), n.Seq())
 	}
+	return stopped
 }

@@ -186,6 +186,7 @@ func FuzzLoop(f *testing.F) {
 			m := &loopModel{}
 			var handles []*Timer
 			var prod *Producer
+			stoppedPeriodic := 0 // by StopPeriodic: counted as cancelled
 			for i := 0; i+1 < len(data); i += 2 {
 				id, b := i/2, data[i+1]
 				d := time.Duration(int(b%16)-3) * time.Millisecond // -3ms .. 12ms
@@ -272,6 +273,37 @@ func FuzzLoop(f *testing.F) {
 					handles = append(handles, tm)
 					m.schedule(id, m.now+max(d, 0), 0)
 				case 3:
+					if data[i]&16 != 0 && data[i]&8 != 0 {
+						// Local().StopPeriodic, with Local().Callbacks read
+						// before and after: the Do that reads it first
+						// counts once it has returned, the second not yet.
+						var stopped int
+						var c0, c1 uint64
+						if err := l.Do(context.Background(), func() { c0 = l.Local().Callbacks() }); err != nil {
+							t.Fatal(err)
+						}
+						if err := l.Do(context.Background(), func() {
+							stopped = l.Local().StopPeriodic()
+							c1 = l.Local().Callbacks()
+						}); err != nil {
+							t.Fatal(err)
+						}
+						if c1-c0 != 1 {
+							t.Fatalf("op %d: Local().Callbacks moved by %d across one callback", id, c1-c0)
+						}
+						want := 0
+						for _, mt := range m.timers {
+							if mt.period > 0 && mt.pending {
+								m.stop(mt)
+								want++
+							}
+						}
+						if stopped != want {
+							t.Fatalf("op %d: StopPeriodic stopped %d, the model %d", id, stopped, want)
+						}
+						stoppedPeriodic += stopped
+						break
+					}
 					p := time.Duration(1+b%5) * time.Millisecond
 					if data[i]&8 != 0 {
 						var tm *Timer
@@ -367,8 +399,8 @@ func FuzzLoop(f *testing.F) {
 			if err := <-errc; err != ErrClosed {
 				t.Fatalf("Run: %v", err)
 			}
-			if s := l.Stats(); s.TimersCancelled != uint64(pending) || s.TimersFired != uint64(fired) {
-				t.Fatalf("Stats: cancelled %d, fired %d; model: pending %d, fired %d", s.TimersCancelled, s.TimersFired, pending, fired)
+			if s := l.Stats(); s.TimersCancelled != uint64(pending+stoppedPeriodic) || s.TimersFired != uint64(fired) {
+				t.Fatalf("Stats: cancelled %d, fired %d; model: pending %d + stopped by StopPeriodic %d, fired %d", s.TimersCancelled, s.TimersFired, pending, stoppedPeriodic, fired)
 			}
 			h := l.Health()
 			if sum := h.TimerLagAllowed + h.TimerLagPark + h.TimerLagCallbacks + h.TimerLagBacklog; sum != time.Duration(h.TimerLag.Sum()) ||

@@ -46,8 +46,13 @@ func (lc *Local) checkSlow(method string) {
 		(&Loop{}).mustNew() // the zero Loop's Local
 	}
 	other := "Loop." + method // what other goroutines call instead
-	if method == "Stop" || method == "Reset" {
+	switch method {
+	case "Stop", "Reset":
 		other = "Timer." + method
+	case "Callbacks":
+		other = "Loop.Stats().Callbacks"
+	case "StopPeriodic":
+		other = "Loop.Do with Local().StopPeriodic"
 	}
 	if !l.inLoop {
 		panic("hotloop: Local()." + method + " called while no goroutine runs the loop; use " + other + " from other goroutines")
@@ -74,6 +79,27 @@ func (lc *Local) Post(fn func()) error {
 		l.ready.push(fn, stamp) // sampled, or the ring must grow
 	}
 	return nil
+}
+
+// Callbacks returns how many posted callbacks (not timer callbacks) the
+// loop has run, exactly: Stats().Callbacks as of now, without the running
+// callback. Two readings from callbacks tell whether any other posted
+// callback ran between them (package group's Shutdown uses it to see that
+// its loops have gone quiet). Loop goroutine only. O(1).
+func (lc *Local) Callbacks() uint64 {
+	lc.check("Callbacks")
+	return lc.l.counts.callbacks
+}
+
+// StopPeriodic stops every periodic timer of the loop (made by Every), as
+// Shutdown does when it begins, and returns how many it stopped (they count
+// in Stats().TimersCancelled). One-shot timers are left as they are. A
+// periodic timer made afterwards runs as usual. Package group's Shutdown
+// calls it when its drain begins, so that tickers do not keep the drain
+// going. Loop goroutine only. O(n log n) for n timers pending.
+func (lc *Local) StopPeriodic() int {
+	lc.check("StopPeriodic")
+	return lc.l.stopPeriodic()
 }
 
 // AfterFunc schedules fn to run once, after at least d; d <= 0 makes it due

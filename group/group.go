@@ -80,10 +80,24 @@ func (g *Group) Run(ctx context.Context) error {
 	g.must()
 	ended := g.run.startRun()
 	defer g.run.endRun()
+	return g.runLoops(ctx, ended)
+}
+
+// runLoops is Run's body: every loop's Run on a goroutine of its own. A
+// loop whose Run returns, for any reason but core.ErrRunning (the loop was
+// running already, and still is), tells the drain (drain.go, rule 5).
+func (g *Group) runLoops(ctx context.Context, ended chan struct{}) error {
 	var stopOthers sync.Once
-	return g.all(func(l *core.Loop) error {
-		defer g.run.loopReturned(ended) // also on a Goexit or a panic
-		return l.Run(ctx)
+	return g.all(func(l *core.Loop) (err error) {
+		returned := false
+		defer func() { // also on a Goexit or a panic
+			if !returned || err != core.ErrRunning {
+				g.run.loopReturned(ended)
+			}
+		}()
+		err = l.Run(ctx)
+		returned = true
+		return err
 	}, func() {
 		stopOthers.Do(func() {
 			for _, o := range g.loops {
@@ -163,16 +177,19 @@ func (g *Group) Close() error {
 // run and none follows. So a chain of messages, or a Call's answer, that
 // work accepted before Shutdown sets off arrives. Then each loop shuts
 // down: it refuses new work of any kind and runs until its accepted
-// callbacks and pending one-shot timers have run (periodic timers stop).
+// callbacks and pending one-shot timers have run. Periodic timers stop when
+// Shutdown is called.
 // A message sent after the drain — by a timer that fires then, or by work
 // posted to a loop directly (g.For(key).Post, which the group does not
 // refuse: stop such feeders first) — meets a loop shutting down, and the
 // send returns core.ErrClosed (Call then drops the answer).
 //
-// The drain needs the loops running: it is skipped when Run is not
-// running them (each loop then shuts down on its own, running itself on a
-// goroutine Shutdown starts), and cut short when one of Run's loops returns
-// or ctx ends. Its cost: two rounds or more, each a callback on every loop
+// The drain needs the loops running. If Run is not running them (not yet
+// started, or never called), Shutdown runs them for the drain, as
+// core.Loop.Shutdown runs a loop that nobody runs, and a Run called
+// meanwhile returns core.ErrRunning. The drain is cut short when one of
+// the running loops returns (a done ctx given to Run, Close, a Goexit) or
+// ctx ends. Its cost: two rounds or more, each a callback on every loop
 // and a marker through every lane in use.
 //
 // Called from a callback on one of the group's loops, Shutdown starts all
@@ -184,14 +201,22 @@ func (g *Group) Shutdown(ctx context.Context) error {
 	}
 	g.draining.Store(true)
 	if _, ok := g.Current(); ok {
-		go func() {
-			g.drain(ctx)
-			g.all(func(l *core.Loop) error { return l.Shutdown(ctx) }, nil)
-		}()
+		go g.shutdown(ctx)
 		return nil
 	}
+	return g.shutdown(ctx)
+}
+
+// shutdown is Shutdown's body: the drain (drain.go), with the loops run for
+// it if Run is not running them, then every loop's core Shutdown. Loops it
+// runs itself stay running until they finish, so that no Run takes them
+// in between. Not on a loop of the group.
+func (g *Group) shutdown(ctx context.Context) error {
+	r := g.runForDrain(ctx)
 	g.drain(ctx)
-	return g.all(func(l *core.Loop) error { return l.Shutdown(ctx) }, nil)
+	err := g.all(func(l *core.Loop) error { return l.Shutdown(ctx) }, nil)
+	r.wait()
+	return err
 }
 
 // each calls f on every loop, each on a goroutine of its own, and joins

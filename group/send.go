@@ -34,7 +34,10 @@ type Sender struct {
 	i     int
 	lanes []atomic.Pointer[core.Producer] // lanes[j]: loop i's lane into loop j, made on first use (rule 3)
 	sent  atomic.Uint64                   // messages accepted, added to after each send, read by Shutdown's drain (drain.go)
-	_     [64 - 8 - 8 - 24 - 8]byte       // a cache line each, so loops counting their sends do not share one
+	// drained counts the drain's own callbacks that have run on loop i
+	// (drain.go, rule 1). Loop i's goroutine only.
+	drained uint64
+	_       [64 - 8 - 8 - 24 - 8 - 8]byte // a cache line each, so loops counting their sends do not share one
 }
 
 // From returns loop i's Sender, for callbacks that run on loop i (0 <= i <
