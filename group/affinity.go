@@ -1,6 +1,7 @@
 package group
 
 import (
+	"context"
 	"math/bits"
 
 	"github.com/hotloop/hotloop/core"
@@ -55,6 +56,49 @@ func (g *Group) PostKeyString(key string, fn func()) error {
 		return core.ErrClosed
 	}
 	return g.ForString(key).Post(fn)
+}
+
+// TryPostKey is PostKey bounded (core.Loop.TryPost): it returns
+// core.ErrFull, and fn does not run, when the key's loop holds as many
+// posts as its inbox's capacity (core.WithInboxSize). It returns
+// core.ErrClosed once Shutdown has been called, as PostKey does. No
+// allocation.
+func (g *Group) TryPostKey(key uint64, fn func()) error {
+	if g.draining.Load() {
+		return core.ErrClosed
+	}
+	return g.For(key).TryPost(fn)
+}
+
+// TryPostKeyString is TryPostKey for a string key.
+func (g *Group) TryPostKeyString(key string, fn func()) error {
+	if g.draining.Load() {
+		return core.ErrClosed
+	}
+	return g.ForString(key).TryPost(fn)
+}
+
+// PostKeyWait is PostKey for producers that must not outrun the loops
+// (core.Loop.PostWait): while the key's loop holds as many posts as its
+// inbox's capacity, it waits for room, or for ctx to end (it then returns
+// ctx.Err() and fn does not run). It returns core.ErrClosed once Shutdown
+// has been called, as PostKey does, so feeders that use it stop feeding a
+// group that drains; a wait under way when Shutdown is called ends when
+// the loop makes room. From a callback on the key's own loop it returns
+// core.ErrFull rather than wait for itself. No allocation.
+func (g *Group) PostKeyWait(ctx context.Context, key uint64, fn func()) error {
+	if g.draining.Load() {
+		return core.ErrClosed
+	}
+	return g.For(key).PostWait(ctx, fn)
+}
+
+// PostKeyStringWait is PostKeyWait for a string key.
+func (g *Group) PostKeyStringWait(ctx context.Context, key string, fn func()) error {
+	if g.draining.Load() {
+		return core.ErrClosed
+	}
+	return g.ForString(key).PostWait(ctx, fn)
 }
 
 // Post posts fn to the next loop in turn (round-robin), for work that

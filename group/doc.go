@@ -29,10 +29,12 @@
 //
 // Backpressure: PostKey and Send never refuse work, so a loop that falls
 // behind lets its inbox grow. A producer that must slow down to the loops'
-// pace posts with g.For(key).PostWait(ctx, fn), which waits while the
-// key's loop holds as many posts as its inbox's capacity (WithInboxSize),
-// or g.For(key).TryPost(fn), which returns core.ErrFull instead; a
-// callback, which must not wait, sends with TrySend.
+// pace posts with PostKeyWait(ctx, key, fn), which waits while the key's
+// loop holds as many posts as its inbox's capacity (WithInboxSize), or
+// TryPostKey(key, fn), which returns core.ErrFull instead; a callback,
+// which must not wait, sends with TrySend. Like PostKey, both refuse work
+// once Shutdown is called; posts made to a loop itself (g.For(key).Post,
+// PostWait) are not refused until that loop shuts down.
 //
 // The mapping from a key to a loop depends only on the key and the number
 // of loops (a fixed hash, the same in every process and every run), so

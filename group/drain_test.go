@@ -306,3 +306,54 @@ func keyOn(g *Group, i int) uint64 {
 		}
 	}
 }
+
+// TestBoundedPostsRefusedWhileDraining: the group's bounded posts, the
+// backpressure forms, refuse work from the moment Shutdown is called, as
+// PostKey does, so feeders that use them stop feeding a draining group.
+// Before, they existed only as g.For(key).PostWait and TryPost, which the
+// drain does not refuse (a new user's trial fed a draining group 1.5–2.6
+// million posts through them).
+func TestBoundedPostsRefusedWhileDraining(t *testing.T) {
+	g, err := New(2, core.WithInboxSize(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- g.Run(context.Background()) }()
+	on(t, g, 0, func() {})
+	on(t, g, 1, func() {})
+	ran := make(chan string, 4)
+	ctx := context.Background()
+	for _, post := range []func() error{
+		func() error { return g.TryPostKey(1, func() { ran <- "TryPostKey" }) },
+		func() error { return g.TryPostKeyString("a", func() { ran <- "TryPostKeyString" }) },
+		func() error { return g.PostKeyWait(ctx, 2, func() { ran <- "PostKeyWait" }) },
+		func() error { return g.PostKeyStringWait(ctx, "b", func() { ran <- "PostKeyStringWait" }) },
+	} {
+		if err := post(); err != nil {
+			t.Fatalf("before Shutdown: %v", err)
+		}
+	}
+	release := holdLoop(t, g, 0, func() {})
+	shut := make(chan error, 1)
+	go func() { shut <- g.Shutdown(ctx) }()
+	waitDraining(t, g)
+	for name, post := range map[string]func() error{
+		"TryPostKey":        func() error { return g.TryPostKey(1, func() { t.Error("ran") }) },
+		"TryPostKeyString":  func() error { return g.TryPostKeyString("a", func() { t.Error("ran") }) },
+		"PostKeyWait":       func() error { return g.PostKeyWait(ctx, 2, func() { t.Error("ran") }) },
+		"PostKeyStringWait": func() error { return g.PostKeyStringWait(ctx, "b", func() { t.Error("ran") }) },
+	} {
+		if err := post(); err != core.ErrClosed {
+			t.Errorf("%s while draining: %v, want core.ErrClosed", name, err)
+		}
+	}
+	release()
+	if err := <-shut; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if len(ran) != 4 {
+		t.Fatalf("%d of the 4 posts accepted before Shutdown ran", len(ran))
+	}
+	<-errc
+}

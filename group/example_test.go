@@ -205,3 +205,28 @@ func ExampleCall() {
 	<-done
 	// Output: session s-42 is ada
 }
+
+// A producer that must not outrun the loops: with inboxes of 16 posts,
+// PostKeyWait waits for room instead of letting an inbox grow. Once
+// Shutdown is called it refuses, and the producer stops.
+func ExampleGroup_PostKeyWait() {
+	g, err := group.New(2, core.WithInboxSize(16))
+	if err != nil {
+		log.Fatal(err)
+	}
+	go g.Run(context.Background())
+
+	totals := make([]int, g.Len()) // totals[i]: loop i's callbacks only
+	ctx := context.Background()
+	for n := range 1000 {
+		key := uint64(n % 10)
+		if err := g.PostKeyWait(ctx, key, func() { totals[g.Index(key)] += n }); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if err := g.Shutdown(ctx); err != nil { // every accepted post runs
+		log.Fatal(err)
+	}
+	fmt.Println(totals[0]+totals[1], g.PostKeyWait(ctx, 1, func() {}))
+	// Output: 499500 hotloop: loop is closed
+}
