@@ -105,8 +105,12 @@ func WithAdaptiveSpin() Option {
 // goroutine one of its callbacks has just woken may wait for the poll to
 // end. Health counts the time polled as idle. Like WithSpin it is ignored
 // with a FakeClock ([WithClock]) and is no use in a testing/synctest
-// bubble, where the loop notices the clock standing still and parks. A d
-// <= 0 turns polling off (the default).
+// bubble, where the loop notices the clock standing still (after 10,000
+// readings) and parks until the poll's end, one extra wake-up of the
+// bubble per park. A poll longer than about a millisecond mostly costs
+// other goroutines: one a callback wakes can wait until the poll ends or
+// the Go scheduler preempts the loop. A d <= 0 turns polling off (the
+// default).
 func WithBusyPoll(d time.Duration) Option {
 	return func(c *config) { c.poll = max(int64(d), 0) }
 }

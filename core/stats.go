@@ -11,7 +11,7 @@ type Stats struct {
 	ResetsRefused   uint64 // Resets after Close or Shutdown that did not arm their timer (it was stopped or fired, or the loop had finished)
 	TimersPending   int    // timers in the store at the last publication (stopped ones not yet taken out included; timers a running callback made through Local count once it returns)
 	Iterations      uint64 // passes of the loop's hot path
-	Parks           uint64 // times the loop blocked with nothing to do
+	Parks           uint64 // times the loop parked with nothing to do (with WithBusyPoll, a park that the poll ended counts too)
 	Wakeups         uint64 // times the loop resumed from a park, for any reason
 	Kicks           uint64 // wake-ups sent by other goroutines (posts, earlier timers, Loop.Stop, Close) to a parked loop
 	InboxLen        int    // messages waiting in the inbox and the Producers' lanes (approximate)

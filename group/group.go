@@ -182,7 +182,9 @@ func (g *Group) Close() error {
 // A message sent after the drain — by a timer that fires then, or by work
 // posted to a loop directly (g.For(key).Post, which the group does not
 // refuse: stop such feeders first) — meets a loop shutting down, and the
-// send returns core.ErrClosed (Call then drops the answer).
+// send returns core.ErrClosed (Call then drops the answer). Work that never
+// stops — an exchange in which each message sends the next — keeps the
+// drain going until ctx ends: give Shutdown a deadline.
 //
 // The drain needs the loops running. If Run is not running them (not yet
 // started, or never called), Shutdown runs them for the drain, as
