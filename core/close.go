@@ -197,11 +197,14 @@ func (l *Loop) cancelAll() {
 }
 
 // cancel disarms a timer that Close or Shutdown found armed (its Stop then
-// reports false) and counts it. Loop goroutine only.
-func (l *Loop) cancel(n *timerNode) {
-	if _, ok := n.Value.disarm(); ok {
+// reports false), counts it, and reports whether it was armed. Loop
+// goroutine only.
+func (l *Loop) cancel(n *timerNode) bool {
+	_, ok := n.Value.disarm()
+	if ok {
 		l.counts.cancelled++
 	}
+	return ok
 }
 
 // stopPeriodic cancels every periodic timer, once, when Shutdown begins:
@@ -217,8 +220,7 @@ func (l *Loop) stopPeriodic() int {
 			break
 		}
 		if n.Value.periodic() {
-			if _, ok := n.Value.disarm(); ok {
-				l.counts.cancelled++
+			if l.cancel(n) {
 				stopped++
 			}
 			continue

@@ -193,10 +193,11 @@ func New(opts ...Option) *Loop {
 	}
 	if cfg.clock != nil {
 		cfg.clock.attach(l) // virtual time: the clock is the parker
-		// Spinning, polling and slack mean nothing on virtual time: the loop would
-		// busy-wait on a clock that only Advance moves, while Advance waits
-		// for it; and there are no real wake-ups for slack to save, while
-		// Advance promises to fire every timer that falls due.
+		// Spinning, polling and slack mean nothing on virtual time: the
+		// loop would busy-wait on a clock that only Advance moves, while
+		// Advance waits for it; and there are no real wake-ups for slack
+		// to save, while Advance promises to fire every timer that falls
+		// due.
 		l.cfg.spin = 0
 		l.cfg.spinAuto = false
 		l.cfg.poll = 0

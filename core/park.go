@@ -8,9 +8,10 @@ import (
 // This file is parking's one home: the park protocol, the parked flag's
 // two sides (park and unpark for the loop, wakeIfParked for wakers), the
 // parker interface and the default parker, WithBusyPoll's poll, WithSpin's
-// busy tail and WithSlack's coalescing. The other parkers implement the interface below:
-// the futex parker of WithPrecise in park_futex_linux.go (with its own
-// token protocol) and the FakeClock's parker in park_fake.go.
+// busy tail and WithSlack's coalescing. The other parkers implement the
+// interface below: the futex parker of WithPrecise in park_futex_linux.go
+// (with its own token protocol) and the FakeClock's parker in
+// park_fake.go.
 //
 // # The park protocol
 //

@@ -66,7 +66,7 @@ import (
 type runState struct {
 	mu    sync.Mutex
 	runs  int           // Group.Run calls in progress
-	ended chan struct{} // made by the first Run in progress; closed when any of its loops' Run returns; nil with no Run
+	ended chan struct{} // made by the first Run in progress; closed when one of its loops stops running (runLoops); nil with no Run
 	shut  bool          // ended is closed
 }
 

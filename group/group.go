@@ -33,7 +33,7 @@ type Group struct {
 
 	next atomic.Uint64 // Post's round-robin counter; any goroutine adds to it
 
-	draining atomic.Bool // set by Shutdown, never cleared; Post, PostKey and PostKeyString read it (drain.go)
+	draining atomic.Bool // set by Shutdown, never cleared; the group's posts (Post, PostKey, TryPostKey, PostKeyWait...) read it (drain.go)
 	run      runState    // what Shutdown's drain knows of Run (drain.go)
 }
 
