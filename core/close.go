@@ -213,6 +213,15 @@ func (l *Loop) cancel(n *timerNode) bool {
 // n timers in the store. Loop goroutine only.
 func (l *Loop) stopPeriodic() int {
 	stopped := 0
+	if p := l.ticking; p != nil && p.load().running() {
+		// Called from a tick (Local().StopPeriodic): that timer is out of
+		// the store while its callback runs, and disarmed now it is not
+		// re-armed when the callback returns.
+		if _, ok := p.disarm(); ok {
+			l.counts.cancelled++
+			stopped++
+		}
+	}
 	keep := make([]*timerNode, 0, l.timers.Len())
 	for {
 		n := l.timers.PopDue(cache.None)

@@ -278,18 +278,28 @@ func FuzzLoop(f *testing.F) {
 						// before and after: the Do that reads it first
 						// counts once it has returned, the second not yet.
 						var stopped int
-						var c0, c1 uint64
+						var c0, c1, fired uint64
 						if err := l.Do(context.Background(), func() { c0 = l.Local().Callbacks() }); err != nil {
 							t.Fatal(err)
 						}
 						if err := l.Do(context.Background(), func() {
 							stopped = l.Local().StopPeriodic()
 							c1 = l.Local().Callbacks()
+							fired = l.Local().TimersFired()
 						}); err != nil {
 							t.Fatal(err)
 						}
 						if c1-c0 != 1 {
 							t.Fatalf("op %d: Local().Callbacks moved by %d across one callback", id, c1-c0)
+						}
+						wantFired := uint64(0)
+						for _, e := range m.log {
+							if e[0] == 't' {
+								wantFired++
+							}
+						}
+						if fired != wantFired {
+							t.Fatalf("op %d: Local().TimersFired %d, the model %d", id, fired, wantFired)
 						}
 						want := 0
 						for _, mt := range m.timers {

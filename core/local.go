@@ -49,8 +49,8 @@ func (lc *Local) checkSlow(method string) {
 	switch method {
 	case "Stop", "Reset":
 		other = "Timer." + method
-	case "Callbacks":
-		other = "Loop.Stats().Callbacks"
+	case "Callbacks", "TimersFired":
+		other = "Loop.Stats()." + method
 	case "StopPeriodic":
 		other = "Loop.Do with Local().StopPeriodic"
 	}
@@ -89,6 +89,14 @@ func (lc *Local) Post(fn func()) error {
 func (lc *Local) Callbacks() uint64 {
 	lc.check("Callbacks")
 	return lc.l.counts.callbacks
+}
+
+// TimersFired returns how many timer callbacks the loop has started,
+// exactly: Stats().TimersFired as of now. With Callbacks it tells whether
+// the loop ran anything between two readings. Loop goroutine only. O(1).
+func (lc *Local) TimersFired() uint64 {
+	lc.check("TimersFired")
+	return lc.l.counts.fired
 }
 
 // StopPeriodic stops every periodic timer of the loop (made by Every), as

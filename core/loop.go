@@ -119,6 +119,7 @@ type Loop struct {
 	timers    timerStore   // pending timers, ordered by (When, Seq) (store.go)
 	seq       uint64       // last Seq handed out; Seq 0 means "not scheduled"
 	deferred  []*timerNode // timers the running callback armed through Local, filed when it returns (timer.go, rule 6)
+	ticking   *timer       // the periodic timer whose tick fire last ran, for stopPeriodic; its running bit says whether that tick is under way
 	clockLo   int64        // a loop clock reading taken no later than now: a lower bound for Local().Reset (readClock)
 	pubWhen   int64        // the deadline last published to expiry
 	counts    statsCounts  // the loop's own counters, published to stats

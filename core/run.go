@@ -310,6 +310,7 @@ func (l *Loop) fire(n *timerNode, now int64) {
 	if h.missed() == TickDelay {
 		start = l.now() // the tick's own start: a callback before it in this batch may have run long
 	}
+	l.ticking = p // stopPeriodic from inside the tick stops this timer too
 	l.callTick(p, claimed)
 	// The clock is read again: fn may have run for longer than a period.
 	next := nextTick(s.when(), h.period(), start, l.now(), h.missed())

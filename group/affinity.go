@@ -84,7 +84,8 @@ func (g *Group) TryPostKeyString(key string, fn func()) error {
 // ctx.Err() and fn does not run). It returns core.ErrClosed once Shutdown
 // has been called, as PostKey does, so feeders that use it stop feeding a
 // group that drains; a wait under way when Shutdown is called ends when
-// the loop makes room. From a callback on the key's own loop it returns
+// the loop makes room, and its post may then come after the drain has
+// seen its loop quiet, so that what its callback sends is refused. From a callback on the key's own loop it returns
 // core.ErrFull rather than wait for itself. No allocation.
 func (g *Group) PostKeyWait(ctx context.Context, key uint64, fn func()) error {
 	if g.draining.Load() {

@@ -22,16 +22,15 @@ import (
 // work posted to a loop directly after the drain.
 //
 // Ground rules:
-//  1. Two counts per loop tell whether work went on. Each Sender counts
+//  1. Three counts per loop tell whether work went on. Each Sender counts
 //     the messages it has sent (Sender.sent: added to after every accepted
 //     send, from whatever goroutine sends); a send to the Sender's own loop
-//     counts too. And each loop counts the posted callbacks it has run
-//     (core's Local().Callbacks, exact on the loop), less the drain's own
-//     (Sender.drained), which catches work that goes on without a message:
-//     a callback that queues its continuation with Local().Post, a post
-//     made to the loop directly. A timer callback that runs is not counted
-//     (a periodic timer would otherwise keep the drain going), only what
-//     it sends or posts.
+//     counts too. Each loop counts the posted callbacks it has run (core's
+//     Local().Callbacks, exact on the loop), less the drain's own
+//     (Sender.drained), and the timer callbacks it has started
+//     (Local().TimersFired). They catch work that goes on without a
+//     message: a callback that queues its continuation with Local().Post
+//     or Local().AfterFunc(0, ...), a post made to the loop directly.
 //  2. A wave samples every loop's counts and then flushes every path a
 //     message can take: on each loop i (a callback posted to its inbox),
 //     it reads i's counts, then posts a marker into each lane i has made
@@ -53,11 +52,16 @@ import (
 //  4. Periodic timers would keep the counts moving for ever, as they would
 //     keep a loop alive for ever, so the first wave stops them on every
 //     loop (core's Local().StopPeriodic), as core.Loop.Shutdown does when
-//     it begins; one made during the drain runs until the loop shuts down.
+//     it begins, and a later wave stops them again on a loop that fired
+//     timers since the wave before: one made during the drain. Each stop
+//     costs O(n log n) for n pending timers on that loop.
 //  5. The drain needs the loops running. While Group.Run runs them it
 //     drains; otherwise Shutdown runs them itself (runForDrain), until
 //     they finish, so a Shutdown that comes before a `go g.Run(...)`
-//     has started still drains. It ends, without finishing, when any of
+//     has started still drains. One called while a Run whose ctx is done
+//     is still returning does not (a gap left open). Loops run one by one
+//     (g.Loop(i).Run) are not watched: the drain counts on them running
+//     until it ends. It ends, without finishing, when any of
 //     the running loops returns (a done ctx, Close, a Goexit) or
 //     Shutdown's ctx ends; the loops are then shut down on their own, as
 //     they would be without it.
@@ -176,11 +180,12 @@ func (g *Group) drain(ctx context.Context) bool {
 }
 
 // wave runs one wave (rule 2) and returns the counts it sampled, or false
-// if ended is closed or ctx ends first. The first wave also stops every
-// loop's periodic timers (rule 4).
+// if ended is closed or ctx ends first. It also stops the periodic timers
+// of every loop in the first wave, and of a loop that fired timers since
+// the last (rule 4).
 func (g *Group) wave(ctx context.Context, ended <-chan struct{}, first bool) ([]uint64, bool) {
 	n := len(g.loops)
-	counts := make([]uint64, 2*n) // counts[2i] and [2i+1] are written on loop i, read after done
+	counts := make([]uint64, 3*n) // counts[3i:3i+3] are written on loop i, read after done
 	var left atomic.Int64         // wave callbacks and markers not yet run
 	done := make(chan struct{})
 	ran := func() {
@@ -198,11 +203,14 @@ func (g *Group) wave(ctx context.Context, ended <-chan struct{}, first bool) ([]
 	for i, l := range g.loops {
 		s := &g.senders[i]
 		if l.Post(func() {
-			if first {
+			fired := l.Local().TimersFired()
+			if first || fired != s.fired { // rule 4
 				l.Local().StopPeriodic()
 			}
-			counts[2*i] = s.sent.Load()
-			counts[2*i+1] = l.Local().Callbacks() - s.drained
+			s.fired = fired
+			counts[3*i] = s.sent.Load()
+			counts[3*i+1] = l.Local().Callbacks() - s.drained
+			counts[3*i+2] = fired
 			var to []int
 			for j := range s.lanes {
 				if s.lanes[j].Load() != nil {

@@ -187,12 +187,17 @@ func (g *Group) Close() error {
 // drain going until ctx ends: give Shutdown a deadline.
 //
 // The drain needs the loops running. If Run is not running them (not yet
-// started, or never called), Shutdown runs them for the drain, as
-// core.Loop.Shutdown runs a loop that nobody runs, and a Run called
-// meanwhile returns core.ErrRunning. The drain is cut short when one of
-// the running loops returns (a done ctx given to Run, Close, a Goexit) or
-// ctx ends. Its cost: two rounds or more, each a callback on every loop
-// and a marker through every lane in use.
+// started, or never called), Shutdown runs them for the drain, as core.Loop.Shutdown runs
+// a loop that nobody runs; a Run called meanwhile returns core.ErrRunning
+// (joined with core.ErrClosed if it took a loop first, once the loops
+// finish). The drain is cut short when one of the running loops returns
+// (a done ctx given to Run, Close, a Goexit) or ctx ends; so a Shutdown
+// called while a Run whose ctx is done is returning does not drain (wait
+// for Run to return first). Loops run one by
+// one (g.Loop(i).Run) are not watched: Shutdown may not drain them, and
+// if one stops during the drain, Shutdown waits until ctx ends. Its cost:
+// two rounds or more, each a callback on every loop and a marker through
+// every lane in use.
 //
 // Called from a callback on one of the group's loops, Shutdown starts all
 // this on a goroutine of its own and returns nil at once, as Close does.

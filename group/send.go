@@ -37,7 +37,10 @@ type Sender struct {
 	// drained counts the drain's own callbacks that have run on loop i
 	// (drain.go, rule 1). Loop i's goroutine only.
 	drained uint64
-	_       [64 - 8 - 8 - 24 - 8 - 8]byte // a cache line each, so loops counting their sends do not share one
+	// fired is loop i's Local().TimersFired at the drain's last wave
+	// (drain.go, rule 4). Loop i's goroutine only.
+	fired uint64
+	_     [128 - 8 - 8 - 24 - 8 - 8 - 8]byte // a cache line or two each, so loops counting their sends do not share one
 }
 
 // From returns loop i's Sender, for callbacks that run on loop i (0 <= i <
