@@ -20,7 +20,11 @@ func ExampleFakeClock() {
 	defer l.Close()
 
 	closed := false
-	idle, _ := l.AfterFunc(30*time.Second, func() { closed = true })
+	idle, err := l.AfterFunc(30*time.Second, func() { closed = true })
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 
 	clk.Advance(20 * time.Second)
 	idle.Reset(30 * time.Second) // activity at 20 s: now due at 50 s

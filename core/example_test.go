@@ -50,7 +50,11 @@ func ExampleTimer_Stop() {
 	go l.Run(context.Background())
 	defer l.Close()
 
-	t, _ := l.AfterFunc(time.Hour, func() { fmt.Println("never") })
+	t, err := l.AfterFunc(time.Hour, func() { fmt.Println("never") })
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	fmt.Println("prevented:", t.Stop())
 	fmt.Println("again:", t.Stop())
 	// Output:
@@ -69,7 +73,12 @@ func ExampleLocal_Stop() {
 		lc := l.Local()
 		timeouts := make([]*core.Timer, 3)
 		for i := range timeouts {
-			timeouts[i], _ = lc.AfterFunc(time.Second, func() { fmt.Println("timed out") })
+			t, err := lc.AfterFunc(time.Second, func() { fmt.Println("timed out") })
+			if err != nil {
+				fmt.Println(err)
+				return
+			}
+			timeouts[i] = t
 		}
 		for _, t := range timeouts {
 			fmt.Println("prevented:", lc.Stop(t))
@@ -92,8 +101,9 @@ func ExampleLoop_Every() {
 	var t *core.Timer
 	// Scheduled from the loop goroutine, so the callback's use of t is
 	// ordered after the assignment.
-	l.Do(context.Background(), func() {
-		t, _ = l.Local().Every(time.Millisecond, func() {
+	err := l.Do(context.Background(), func() {
+		var err error
+		t, err = l.Local().Every(time.Millisecond, func() {
 			n++
 			fmt.Println("tick", n)
 			if n == 3 {
@@ -101,7 +111,15 @@ func ExampleLoop_Every() {
 				close(done)
 			}
 		})
+		if err != nil {
+			fmt.Println(err)
+			close(done)
+		}
 	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	<-done
 	l.Close()
 	// Output:

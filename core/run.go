@@ -10,7 +10,10 @@ import (
 // Run runs the loop on the calling goroutine until ctx is done (it returns
 // ctx.Err()), Stop is called (nil), or the loop is closed by Close or
 // Shutdown (ErrClosed). After Stop or a done ctx, pending callbacks and
-// timers are kept and Run may be called again. Only one Run may be active:
+// timers are kept and Run may be called again. Posts are still accepted
+// meanwhile: they wait, with the timers, until the next Run, Shutdown or
+// Close runs them (Close runs accepted callbacks and cancels the timers).
+// Only one Run may be active:
 // a second concurrent call returns ErrRunning at once, as does Run while
 // Shutdown runs the loop itself. Run on a closed loop, or while Close is
 // finishing it, returns ErrClosed. After a Shutdown whose ctx ended before

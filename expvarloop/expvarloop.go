@@ -25,10 +25,10 @@ import (
 
 // ErrNameTaken is returned by Publish when an expvar variable of that name
 // already exists.
-var ErrNameTaken = errors.New("expvarloop: Publish: expvar name already in use")
+var ErrNameTaken = errors.New("hotloop: expvarloop.Publish: expvar name already in use")
 
 // ErrNilLoop is returned by Publish for a nil Loop.
-var ErrNilLoop = errors.New("expvarloop: Publish: nil loop")
+var ErrNilLoop = errors.New("hotloop: expvarloop.Publish: nil loop")
 
 // mu serialises the check and the publication of Publish (expvar.Publish
 // itself panics on a name in use).
