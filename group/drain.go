@@ -161,22 +161,21 @@ func (r *drainRun) wait() {
 }
 
 // drain runs waves until two in a row sample the same counts (rule 3), the
-// loops stop running, or ctx ends. It reports whether the group was
-// drained. Not on a loop of the group: it waits for the loops.
-func (g *Group) drain(ctx context.Context) bool {
+// loops stop running, or ctx ends; Shutdown goes on to shut the loops
+// down either way. Not on a loop of the group: it waits for the loops.
+func (g *Group) drain(ctx context.Context) {
 	ended, ok := g.run.running()
 	if !ok {
-		return false // rule 5: nothing runs the loops' callbacks
+		return // rule 5: nothing runs the loops' callbacks
 	}
 	prev, ok := g.wave(ctx, ended, true)
 	for ok {
 		var cur []uint64
 		if cur, ok = g.wave(ctx, ended, false); ok && slices.Equal(prev, cur) {
-			return true
+			return
 		}
 		prev = cur
 	}
-	return false
 }
 
 // wave runs one wave (rule 2) and returns the counts it sampled, or false
