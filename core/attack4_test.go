@@ -374,7 +374,7 @@ func TestAttack4StopRunCyclesWhileSpinning(t *testing.T) {
 				due := l.deadline(800 * time.Microsecond)
 				must(l.Local().AfterFunc(800*time.Microsecond, func() { fired <- l.now() - due }))
 			})
-			l.Stop()
+			l.Pause()
 			if err := <-errc; err != nil {
 				t.Fatalf("cycle %d: Run after Stop: %v", cycle, err)
 			}

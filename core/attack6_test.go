@@ -551,7 +551,7 @@ func a6RandomModel(t *testing.T, seed uint64) {
 		case 9, 10, 11:
 			clk.Advance(ms(15))
 		case 12: // Stop/Run cycle, time passing while no Run is active
-			if err := l.Post(func() { l.Stop() }); err != nil { // from a callback: maybe with a backlog left
+			if err := l.Post(func() { l.Pause() }); err != nil { // from a callback: maybe with a backlog left
 				t.Fatal(err)
 			}
 			if err := <-errc; err != nil {
@@ -584,7 +584,7 @@ func a6RandomModel(t *testing.T, seed uint64) {
 // returns nil, and the next Run fires the rest. Every timer is reported
 // exactly once and the sums add up after the finish.
 func TestAttack6HookControlsOwnLoop(t *testing.T) {
-	for _, what := range []string{"Close", "Shutdown", "Stop"} {
+	for _, what := range []string{"Close", "Shutdown", "Pause"} {
 		t.Run(what, func(t *testing.T) {
 			clk := NewFakeClock()
 			var l *Loop
@@ -601,8 +601,8 @@ func TestAttack6HookControlsOwnLoop(t *testing.T) {
 					l.Close()
 				case "Shutdown":
 					l.Shutdown(context.Background())
-				case "Stop":
-					l.Stop()
+				case "Pause":
+					l.Pause()
 				}
 			}
 			l = New(WithClock(clk), WithLateTimer(0, hook))
@@ -619,7 +619,7 @@ func TestAttack6HookControlsOwnLoop(t *testing.T) {
 				if err := <-errc; err != ErrClosed {
 					t.Fatalf("Run: %v", err)
 				}
-			case "Stop":
+			case "Pause":
 				if err := <-errc; err != nil {
 					t.Fatalf("Run: %v", err)
 				}
@@ -636,7 +636,7 @@ func TestAttack6HookControlsOwnLoop(t *testing.T) {
 			if m.bad != "" {
 				t.Fatal(m.bad)
 			}
-			want := map[string]int{"Close": 3, "Shutdown": 4, "Stop": 4}[what]
+			want := map[string]int{"Close": 3, "Shutdown": 4, "Pause": 4}[what]
 			if m.reports != want || h.TimersFired != uint64(want) || h.LateTimers != uint64(want) {
 				t.Errorf("reports %d, fired %d, LateTimers %d; want %d", m.reports, h.TimersFired, h.LateTimers, want)
 			}
@@ -821,7 +821,7 @@ func (j *a6Named) q20()      { j.clk.Advance(20 * time.Millisecond) }
 func (j *a6Named) tick5()    { j.clk.Advance(5 * time.Millisecond) }
 func (j *a6Named) panics20() { j.clk.Advance(20 * time.Millisecond); panic("a6") }
 func (j *a6Named) stops30(l *Loop) func() {
-	return func() { l.Stop(); j.clk.Advance(30 * time.Millisecond) }
+	return func() { l.Pause(); j.clk.Advance(30 * time.Millisecond) }
 }
 func (j *a6Named) target() {}
 
@@ -1015,7 +1015,7 @@ func TestAttack6StopRunWithBacklog(t *testing.T) {
 			jobs := &blameJobs{clk}
 			errc := a6Run(l)
 			do(t, l, func() {})
-			must(l.AfterFunc(10*time.Millisecond, func() { l.Stop(); jobs.oneMs() }))
+			must(l.AfterFunc(10*time.Millisecond, func() { l.Pause(); jobs.oneMs() }))
 			must(l.AfterFunc(10*time.Millisecond, jobs.oneMs))
 			must(l.AfterFunc(10*time.Millisecond, jobs.oneMs))
 			clk.Advance(10 * time.Millisecond)
@@ -1146,7 +1146,7 @@ func TestAttack6Synctest(t *testing.T) {
 		}
 		do(t, l, func() {})                               // the post has run: 30 ms
 		must(l.AfterFunc(10*time.Millisecond, func() {})) // due at 40
-		l.Stop()
+		l.Pause()
 		if err := <-errc; err != nil {
 			t.Fatal(err)
 		}

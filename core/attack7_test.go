@@ -713,7 +713,7 @@ func TestAttack7WaitersAcrossStopRun(t *testing.T) {
 		case <-done:
 		}
 		if cycles%2 == 0 {
-			l.Stop()
+			l.Pause()
 		}
 		cancel()
 		select {
@@ -755,7 +755,7 @@ func TestAttack7WaiterOnUnrunLoop(t *testing.T) {
 		res := make(chan error, 1)
 		go func() { res <- l.PostWait(context.Background(), func() { order = append(order, 2) }) }()
 		synctest.Wait()
-		l.Stop() // no Run: nothing
+		l.Pause() // no Run: nothing
 		synctest.Wait()
 		if len(res) != 0 {
 			t.Fatal("PostWait returned with no Run")

@@ -423,7 +423,7 @@ func TestAttack8ControlAtAnyMoment(t *testing.T) {
 				case 2: // Stop, then Run again, then Shutdown
 					for range 3 {
 						a8pause(r)
-						l.Stop()
+						l.Pause()
 						if err := a8wait(t, runErr, "Run after Stop", l); err != nil && !errors.Is(err, ErrRunning) {
 							t.Fatalf("Run after Stop: %v", err)
 						}
@@ -538,7 +538,7 @@ func TestAttack8NoTokenAfterEveryWaker(t *testing.T) {
 					t.Fatalf("timer fired %v early", time.Duration(due-now))
 				}
 				a8pause(r)
-				l.Stop()
+				l.Pause()
 				if err := a8wait(t, runErr, "Run after Stop", l); err != nil {
 					t.Fatalf("Run: %v", err)
 				}
@@ -665,7 +665,7 @@ func TestAttack8HealthAccounting(t *testing.T) {
 			}
 			do(t, l, func() {})
 			time.Sleep(2 * time.Millisecond) // let it poll, perhaps park
-			l.Stop()
+			l.Pause()
 			if err := a8wait(t, runErr, "Run after Stop", l); err != nil {
 				t.Fatal(err)
 			}
@@ -774,7 +774,7 @@ func TestAttack8SynctestBubble(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond)
 			synctest.Wait()
-			l.Stop()
+			l.Pause()
 			if err := <-runErr; err != nil {
 				t.Fatalf("Run after Stop: %v", err)
 			}

@@ -101,7 +101,7 @@ func TestPostWaitWaitsForRoom(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Full again, with the loop stopped: Close releases the waiter.
-		l.Stop()
+		l.Pause()
 		if err := <-errc; err != nil {
 			t.Fatal(err)
 		}

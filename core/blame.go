@@ -66,7 +66,7 @@ type LateTimer struct {
 	// have been running the timer: parked and woken late (the wake-up delay
 	// of the parker and the machine; by default the Go runtime's timers
 	// wake up to a millisecond late, see [WithPrecise]), in WithSpin's busy
-	// tail or WithBusyPoll's poll, or not run at all (between a Stop and the
+	// tail or WithBusyPoll's poll, or not run at all (between a Pause and the
 	// next Run).
 	Park time.Duration
 

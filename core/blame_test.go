@@ -189,7 +189,7 @@ func TestBlameNotRunning(t *testing.T) {
 	go func() { errc <- l.Run(context.Background()) }()
 	do(t, l, func() {})
 	must(l.AfterFunc(10*time.Millisecond, jobs.quick))
-	l.Stop()
+	l.Pause()
 	if err := <-errc; err != nil {
 		t.Fatalf("Run after Stop: %v", err)
 	}

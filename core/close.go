@@ -28,15 +28,26 @@ func (l *Loop) clearControl(bits uint32) {
 	}
 }
 
-// Stop makes the Run in progress return nil after its current iteration.
-// Pending callbacks and timers are kept; Run may be called again. With no
-// Run in progress, Stop does nothing. Safe from any goroutine, including
-// from inside a callback.
-func (l *Loop) Stop() {
+// Pause makes the Run in progress return nil after its current iteration:
+// the loop pauses. It cancels nothing and closes nothing: pending callbacks
+// and timers are kept, posts are still accepted (they wait for the next
+// Run, Shutdown or Close), and Run may be called again. To end the loop,
+// use Shutdown (runs what was accepted and waits for pending timers) or
+// Close (runs what was accepted and cancels pending timers). With no Run in
+// progress, Pause does nothing. Safe from any goroutine, including from
+// inside a callback.
+func (l *Loop) Pause() {
 	if l.running.Load() {
-		l.setControl(ctlStop)
+		l.setControl(ctlPause)
 	}
 }
+
+// Stop pauses the loop, as Pause does.
+//
+// Deprecated: Use Pause. The name read as if it cancelled, like
+// Timer.Stop, or ended the loop; it does neither. To end the loop, use
+// Shutdown or Close.
+func (l *Loop) Stop() { l.Pause() }
 
 // Close rejects new work, runs every callback accepted before it, cancels
 // every pending timer (their Stop then reports false), and returns once the
@@ -79,7 +90,7 @@ func (l *Loop) Close() error {
 // waits for them.
 //
 // If no goroutine is running the loop, Shutdown runs it on the calling
-// goroutine until it finishes or ctx ends (a Stop meanwhile does not end
+// goroutine until it finishes or ctx ends (a Pause meanwhile does not end
 // it); if Run returns while Shutdown waits, Shutdown takes over the loop. Called from inside a callback,
 // it returns nil at once and the loop finishes once the work is done.
 func (l *Loop) Shutdown(ctx context.Context) error {
@@ -179,7 +190,7 @@ func (l *Loop) runShutdown(ctx context.Context) (err error) {
 	defer l.release()
 	defer l.bindThread(ctx)()
 	err = l.loop(ctx.Done(), ctx.Err)
-	for err == nil { // a Stop is for a Run: Shutdown goes on
+	for err == nil { // a Pause is for a Run: Shutdown goes on
 		err = l.loop(ctx.Done(), ctx.Err)
 	}
 	return err

@@ -47,12 +47,15 @@ func ExampleMissedTick() {
 		go l.Run(context.Background())
 		t0 := clk.Now()
 		var ticks []time.Duration
-		l.Every(10*time.Millisecond, func() {
+		if _, err := l.Every(10*time.Millisecond, func() {
 			ticks = append(ticks, clk.Since(t0))
 			if len(ticks) == 1 {
 				clk.Advance(35 * time.Millisecond) // a slow tick
 			}
-		}, policy)
+		}, policy); err != nil {
+			fmt.Println(err)
+			return
+		}
 		clk.Advance(70 * time.Millisecond)
 		l.Close()
 		fmt.Println(policy, ticks)
@@ -74,7 +77,10 @@ func ExampleWithSlowCallback() {
 	defer l.Close()
 
 	exampleClock = clk
-	l.Post(compress) // stands for real work: it moves the fake clock by 250 ms
+	if err := l.Post(compress); err != nil { // stands for real work: it moves the fake clock by 250 ms
+		fmt.Println(err)
+		return
+	}
 	clk.Advance(0)
 	// Output:
 	// slow callback: github.com/hotloop/hotloop/core_test.compress took 250ms
@@ -98,13 +104,19 @@ func ExampleLoop_Health() {
 	// Ten timers due at 1 s; the first runs for 20 ms, so the others are late.
 	for i := 0; i < 10; i++ {
 		first := i == 0
-		l.AfterFunc(time.Second, func() {
+		if _, err := l.AfterFunc(time.Second, func() {
 			if first {
 				clk.Advance(20 * time.Millisecond)
 			}
-		})
+		}); err != nil {
+			fmt.Println(err)
+			return
+		}
 	}
-	l.AfterFunc(1010*time.Millisecond, func() {}) // found due 10 ms late
+	if _, err := l.AfterFunc(1010*time.Millisecond, func() {}); err != nil { // found due 10 ms late
+		fmt.Println(err)
+		return
+	}
 	clk.Advance(2 * time.Second)
 
 	writePrometheus(os.Stdout, l.Health())

@@ -18,7 +18,10 @@ func ExampleWithPrecise() {
 
 	fired := make(chan time.Duration)
 	start := time.Now()
-	l.AfterFunc(time.Millisecond, func() { fired <- time.Since(start) })
+	if _, err := l.AfterFunc(time.Millisecond, func() { fired <- time.Since(start) }); err != nil {
+		fmt.Println(err)
+		return
+	}
 	fmt.Println("on time or late, never early:", <-fired >= time.Millisecond)
 	l.Close()
 	// Output: on time or late, never early: true
@@ -61,12 +64,15 @@ func ExampleWithSlack() {
 	l := core.New(core.WithSlack(10 * time.Millisecond))
 	go l.Run(context.Background())
 	done := make(chan struct{})
-	l.Every(5*time.Millisecond, func() {
+	if _, err := l.Every(5*time.Millisecond, func() {
 		select {
 		case done <- struct{}{}:
 		default:
 		}
-	})
+	}); err != nil {
+		fmt.Println(err)
+		return
+	}
 	<-done
 	l.Close()
 	fmt.Println("swept")

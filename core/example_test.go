@@ -13,11 +13,17 @@ func Example() {
 	go l.Run(context.Background())
 
 	done := make(chan struct{})
-	l.Post(func() { fmt.Println("posted from another goroutine") })
-	l.AfterFunc(time.Millisecond, func() {
+	if err := l.Post(func() { fmt.Println("posted from another goroutine") }); err != nil {
+		fmt.Println(err) // ErrClosed: the loop is closing
+		return
+	}
+	if _, err := l.AfterFunc(time.Millisecond, func() {
 		fmt.Println("timer fired")
 		close(done)
-	})
+	}); err != nil {
+		fmt.Println(err)
+		return
+	}
 	<-done
 	l.Close() // runs what was accepted, cancels pending timers, waits for Run
 	// Output:
@@ -32,13 +38,22 @@ func ExampleLocal() {
 
 	// Do runs a callback on the loop and waits; inside it, Local is the
 	// loop goroutine's fast path (asyncio's call_soon).
-	l.Do(context.Background(), func() {
+	err := l.Do(context.Background(), func() {
 		lc := l.Local()
 		for i := 1; i <= 3; i++ {
-			lc.Post(func() { fmt.Println("callback", i) })
+			if err := lc.Post(func() { fmt.Println("callback", i) }); err != nil {
+				fmt.Println(err) // the loop is closing
+				return
+			}
 		}
 	})
-	l.Do(context.Background(), func() {}) // the three ran before this one
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := l.Do(context.Background(), func() {}); err != nil { // the three ran before this one
+		fmt.Println(err)
+	}
 	// Output:
 	// callback 1
 	// callback 2
@@ -132,7 +147,10 @@ func ExampleLoop_Shutdown() {
 	l := core.New()
 	go l.Run(context.Background())
 
-	l.AfterFunc(5*time.Millisecond, func() { fmt.Println("pending timer ran") })
+	if _, err := l.AfterFunc(5*time.Millisecond, func() { fmt.Println("pending timer ran") }); err != nil {
+		fmt.Println(err)
+		return
+	}
 	if err := l.Shutdown(context.Background()); err != nil {
 		fmt.Println(err)
 	}

@@ -164,13 +164,13 @@ func TestFaultCallbackFloods(t *testing.T) {
 // iteration, Do runs inline, Close and Shutdown return at once and the loop
 // finishes after running what was accepted.
 func TestFaultCallbackControlsItsLoop(t *testing.T) {
-	t.Run("Stop", func(t *testing.T) {
+	t.Run("Pause", func(t *testing.T) {
 		l := New()
 		errc := make(chan error, 1)
 		go func() { errc <- l.Run(context.Background()) }()
 		kept := false
 		must(l.AfterFunc(0, func() {
-			l.Stop()
+			l.Pause()
 			l.Local().Post(func() { kept = true })
 		}))
 		if err := <-errc; err != nil {
@@ -291,7 +291,7 @@ func TestFaultTimersInThePast(t *testing.T) {
 // fails, Close and Shutdown twice and concurrently are fine.
 func TestFaultLifecycleMisuse(t *testing.T) {
 	l := New()
-	l.Stop() // no Run: nothing to stop; must not poison the next Run
+	l.Pause() // no Run: nothing to stop; must not poison the next Run
 	errc := make(chan error, 1)
 	go func() { errc <- l.Run(context.Background()) }()
 	do(t, l, func() {})
@@ -322,7 +322,7 @@ func TestFaultLifecycleMisuse(t *testing.T) {
 	if err := l.Shutdown(context.Background()); err != nil {
 		t.Fatalf("Shutdown after Close: %v", err)
 	}
-	l.Stop() // after Close: nothing
+	l.Pause() // after Close: nothing
 	if _, err := l.Every(time.Second, func() {}); err != ErrClosed {
 		t.Fatalf("Every after Close: %v", err)
 	}
@@ -351,7 +351,7 @@ func TestFaultCloseWhileRunReturns(t *testing.T) {
 		if i%2 == 0 {
 			go cancel()
 		} else {
-			go l.Stop()
+			go l.Pause()
 		}
 		if i%4 < 2 {
 			go func() { closed <- l.Close() }()
@@ -420,7 +420,7 @@ func TestFaultStopWhileShutdownRunsTheLoop(t *testing.T) {
 		shut := make(chan error, 1)
 		go func() { shut <- l.Shutdown(context.Background()) }()
 		synctest.Wait() // Shutdown owns the loop, parked until the timer
-		l.Stop()
+		l.Pause()
 		if err := <-shut; err != nil {
 			t.Fatal(err)
 		}

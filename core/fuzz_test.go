@@ -106,7 +106,7 @@ func (mt *modelTimer) clone() *modelTimer { c := *mt; return &c }
 // FuzzLoop drives a whole Loop, on synctest's fake clock, through a
 // sequence of operations decoded from the input (two bytes each: Post,
 // AfterFunc, Local().AfterFunc, Init+Reset (with bit 4, SetLeeway first),
-// Every, At, Stop, Reset, sleep;
+// Every, At, Stop, Reset, sleep or (bit 3) Loop.Pause and Run again;
 // bit 3 of the op byte makes Post Producer.Post, Stop and Reset Local().Stop and Local().Reset
 // from the loop goroutine, Every and At Local().Every and Local().At, and
 // Local().AfterFunc one followed in the same callback by Local().Reset, or
@@ -132,6 +132,9 @@ func FuzzLoop(f *testing.F) {
 	f.Add([]byte{10, 0x35, 26, 0x35, 11, 0x22, 15, 0x04, 10, 0x09, 6, 19, 12, 2, 6, 19})
 	// Posts through a Producer among posts and timers.
 	f.Add([]byte{8, 0, 0, 0, 8, 0, 1, 3, 8, 0, 6, 5, 8, 0})
+	// Pause and Run again, from outside and from a callback, among
+	// timers due before and after; the deprecated Stop.
+	f.Add([]byte{1, 5, 3, 2, 14, 0, 6, 4, 30, 0, 1, 2, 6, 9, 46, 0, 6, 19})
 	// Timers with a leeway (Init, SetLeeway, Reset) among exact ones,
 	// reset and stopped.
 	f.Add([]byte{25, 0x14, 25, 0x25, 1, 6, 25, 0x37, 6, 3, 5, 0x42, 6, 19, 4, 1, 6, 19})
@@ -373,7 +376,38 @@ func FuzzLoop(f *testing.F) {
 						}
 					}
 				case 6:
-					time.Sleep(time.Duration(b%20) * time.Millisecond)
+					if data[i]&8 == 0 {
+						time.Sleep(time.Duration(b%20) * time.Millisecond)
+						break
+					}
+					// Pause (with bit 32 the deprecated Stop; with bit 16
+					// from a callback of the loop's own), then a post while
+					// no Run runs the loop, then Run again: the post and
+					// every timer wait for it, and nothing is lost.
+					pause := l.Pause
+					if data[i]&32 != 0 {
+						pause = l.Stop
+					}
+					if data[i]&16 != 0 {
+						if err := l.Post(pause); err != nil {
+							t.Fatal(err)
+						}
+					} else {
+						// Pause does nothing with no Run in progress: a
+						// Do that has run proves that the Run began.
+						if err := l.Do(context.Background(), func() {}); err != nil {
+							t.Fatal(err)
+						}
+						pause()
+					}
+					if err := <-errc; err != nil {
+						t.Fatalf("op %d: Run after Pause: %v", id, err)
+					}
+					if err := l.Post(rec(id, false)); err != nil {
+						t.Fatalf("op %d: Post while paused: %v", id, err)
+					}
+					m.log = append(m.log, fmt.Sprintf("p%d@%v", id, m.now))
+					go func() { errc <- l.Run(context.Background()) }()
 				}
 				// The barrier makes the loop take every message before the
 				// next op (a message for a deadline later than the one the

@@ -13,7 +13,7 @@ import (
 // Bits of Loop.control: requests from other goroutines that the loop reads
 // once per iteration.
 const (
-	ctlStop     = 1 << iota // Stop was called: return from Run after this iteration
+	ctlPause    = 1 << iota // Pause was called: return from Run after this iteration
 	ctlShutdown             // Shutdown was called: run until nothing is left, then finish
 	ctlClose                // Close was called: finish now
 )
@@ -51,9 +51,9 @@ type Loop struct {
 	// won parked to the parked loop (park.go). Set by New; immutable.
 	parker parker
 
-	// control holds the ctl* request bits. Set by Stop, Shutdown and Close
+	// control holds the ctl* request bits. Set by Pause, Shutdown and Close
 	// (atomic OR), each followed by a wake-up; read by the loop at the top of
-	// each iteration; ctlStop is cleared by the loop when it honours it.
+	// each iteration; ctlPause is cleared by the loop when it honours it.
 	control atomic.Uint32
 
 	// running is true while a Run (or a Close or Shutdown that finishes the

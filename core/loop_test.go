@@ -146,18 +146,46 @@ func TestRunTwiceConcurrently(t *testing.T) {
 	}
 }
 
-func TestStopThenRunAgainKeepsWork(t *testing.T) {
+// TestStopIsPause: the deprecated Loop.Stop pauses, as it always did; it
+// neither cancels timers nor closes the loop.
+func TestStopIsPause(t *testing.T) {
+	l := New()
+	defer l.Close()
+	errc := make(chan error, 1)
+	go func() { errc <- l.Run(context.Background()) }()
+	fired := make(chan struct{})
+	if _, err := l.AfterFunc(time.Millisecond, func() { close(fired) }); err != nil {
+		t.Fatal(err)
+	}
+	do(t, l, func() { l.Stop() })
+	if err := <-errc; err != nil {
+		t.Fatalf("Run after Stop: %v, want nil", err)
+	}
+	if err := l.Post(func() {}); err != nil {
+		t.Fatalf("Post after Stop: %v, want it accepted", err)
+	}
+	go func() { errc <- l.Run(context.Background()) }()
+	<-fired // the timer was kept
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != ErrClosed {
+		t.Fatalf("Run after Close: %v", err)
+	}
+}
+
+func TestPauseThenRunAgainKeepsWork(t *testing.T) {
 	l := New()
 	errc := make(chan error, 1)
 	go func() { errc <- l.Run(context.Background()) }()
 	ran := make(chan int, 10)
 	do(t, l, func() {
-		l.Stop()
+		l.Pause()
 		// Queued in the same iteration: kept for the next Run.
 		l.Local().Post(func() { ran <- 1 })
 	})
 	if err := <-errc; err != nil {
-		t.Fatalf("Run after Stop: %v, want nil", err)
+		t.Fatalf("Run after Pause: %v, want nil", err)
 	}
 	l.Post(func() { ran <- 2 })
 	go func() { errc <- l.Run(context.Background()) }()

@@ -18,7 +18,7 @@ import (
 // The shared state: Loop.parked (an atomic flag), the inbox's tail (an
 // atomic word, advanced by producers with a compare-and-swap; queue.Inbox)
 // and each Producer's lane's tail (the same, one inbox per lane; producer.go),
-// the late box's count (late.go), the control word (Stop, Shutdown, Close),
+// the late box's count (late.go), the control word (Pause, Shutdown, Close),
 // and the expiry cache (the earliest deadline, written by the loop;
 // package cache). Every access below is a sequentially consistent atomic.
 //
@@ -34,7 +34,7 @@ import (
 // work: the look after the store is the one the protocol relies on.)
 //
 // A waker — a producer after its push (Post, Producer.Post, a timer that
-// wakeFor says is due first), Loop.Stop, Close, Shutdown, a late Stop or Reset, a ctx
+// wakeFor says is due first), Loop.Pause, Close, Shutdown, a late Timer Stop or Reset, a ctx
 // cancelled under WithPrecise — loads parked, and if it is true, swaps it
 // from true to false; the one waker that wins that swap sends the parker
 // exactly one token (parker.kick). Timer.Stop's message is deliberately not
@@ -116,7 +116,7 @@ func (l *Loop) park(done <-chan struct{}) {
 		d, timed = l.expiry.SleepFor(now) // lock-free: the published deadline, not the store
 	}
 	c := l.control.Load()
-	if !l.inbox.Empty() || l.lanes.signalled() || len(l.busy) != 0 || l.late.n.Load() != 0 || c&(ctlStop|ctlClose) != 0 || (timed && d == 0) ||
+	if !l.inbox.Empty() || l.lanes.signalled() || len(l.busy) != 0 || l.late.n.Load() != 0 || c&(ctlPause|ctlClose) != 0 || (timed && d == 0) ||
 		(c&ctlShutdown != 0 && l.timers.Len() == 0) { // Shutdown is complete: finish at the top of the loop
 		l.unpark()
 		return

@@ -357,7 +357,7 @@ func TestAttackProducerRunStoppedAndRestarted(t *testing.T) {
 			if round%2 == 0 {
 				cancel()
 			} else {
-				l.Stop()
+				l.Pause()
 			}
 			err := <-errc
 			cancel()

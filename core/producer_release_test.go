@@ -367,7 +367,7 @@ func TestAttack2StopRunCyclesWithBusyLanes(t *testing.T) {
 							seq[i]++
 						}
 						if r.IntN(2) == 0 {
-							l.Stop()
+							l.Pause()
 						}
 						if r.IntN(2) == 0 {
 							time.Sleep(time.Microsecond)

@@ -156,7 +156,7 @@ func TestHealthAcrossRunCycles(t *testing.T) {
 		check("running")
 		clk.Advance(time.Second) // idle 1 s
 		check("idle")
-		l.Stop()
+		l.Pause()
 		if err := <-errc; err != nil {
 			t.Fatalf("Run: %v", err)
 		}

@@ -8,8 +8,8 @@ import (
 )
 
 // Run runs the loop on the calling goroutine until ctx is done (it returns
-// ctx.Err()), Stop is called (nil), or the loop is closed by Close or
-// Shutdown (ErrClosed). After Stop or a done ctx, pending callbacks and
+// ctx.Err()), Pause is called (nil), or the loop is closed by Close or
+// Shutdown (ErrClosed). After Pause or a done ctx, pending callbacks and
 // timers are kept and Run may be called again. Posts are still accepted
 // meanwhile: they wait, with the timers, until the next Run, Shutdown or
 // Close runs them (Close runs accepted callbacks and cancels the timers).
@@ -39,7 +39,7 @@ func (l *Loop) Run(ctx context.Context) error {
 	if l.isDone() {
 		return ErrClosed
 	}
-	l.clearControl(ctlStop)   // a Stop with no Run in progress does nothing
+	l.clearControl(ctlPause)  // a Pause with no Run in progress does nothing
 	defer l.bindThread(ctx)() // WithPrecise: lock the thread, 1 ns slack, ctx kicks
 	return l.loop(ctx.Done(), ctx.Err)
 }
@@ -63,7 +63,7 @@ func (l *Loop) acquire() bool {
 //
 // A Close or Shutdown that finds the loop owned sets its control bit, then
 // fails to acquire, and waits for the owner to finish the loop. If the
-// owner lets go instead (Stop, a done ctx, Shutdown's ctx), it must hand the
+// owner lets go instead (Pause, a done ctx, Shutdown's ctx), it must hand the
 // loop over: after storing running=false it loads control, and if Close or
 // Shutdown is pending and the loop has not finished, sends a token on
 // handoff. Both are sequentially consistent: the waiter's failed acquire
@@ -121,8 +121,8 @@ func (l *Loop) loop(done <-chan struct{}, cause func() error) error {
 			case c&ctlClose != 0:
 				l.finish()
 				return ErrClosed
-			case c&ctlStop != 0:
-				l.clearControl(ctlStop)
+			case c&ctlPause != 0:
+				l.clearControl(ctlPause)
 				return nil
 			case c&ctlShutdown != 0:
 				if !l.shutdownSeen {

@@ -13,7 +13,7 @@ type Stats struct {
 	Iterations      uint64 // passes of the loop's hot path
 	Parks           uint64 // times the loop parked with nothing to do (with WithBusyPoll, a park that the poll ended counts too)
 	Wakeups         uint64 // times the loop resumed from a park, for any reason
-	Kicks           uint64 // wake-ups sent by other goroutines (posts, earlier timers, Loop.Stop, Close) to a parked loop
+	Kicks           uint64 // wake-ups sent by other goroutines (posts, earlier timers, Loop.Pause, Close) to a parked loop
 	InboxLen        int    // messages waiting in the inbox and the Producers' lanes (approximate)
 }
 

@@ -117,7 +117,7 @@ func stressRound(cfg stressConfig) stressResult {
 				case <-endCycles:
 					return
 				case <-time.After(time.Duration(r.IntN(300)) * time.Microsecond):
-					l.Stop()
+					l.Pause()
 				}
 			}
 		}()

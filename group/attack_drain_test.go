@@ -668,7 +668,7 @@ func TestAttackDrainCutByLoopStop(t *testing.T) {
 	errc := startAll(t, g, context.Background())
 	stopped := endless(t, g)
 	shut := shutdownAsync(t, g)
-	g.Loop(1).Stop()
+	g.Loop(1).Pause()
 	if err := <-shut; err != nil {
 		t.Errorf("Shutdown after a loop's Stop during the drain: %v, want nil", err)
 	}
@@ -685,7 +685,7 @@ func TestAttackDrainCutByStopFromCallback(t *testing.T) {
 	errc := startAll(t, g, context.Background())
 	stopped := endless(t, g)
 	shut := shutdownAsync(t, g)
-	if err := g.Loop(2).Post(func() { g.Loop(2).Stop() }); err != nil {
+	if err := g.Loop(2).Post(func() { g.Loop(2).Pause() }); err != nil {
 		t.Fatal(err) // a direct post: the group does not refuse it
 	}
 	if err := <-shut; err != nil {

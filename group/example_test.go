@@ -2,6 +2,7 @@ package group_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"slices"
@@ -144,8 +145,12 @@ func ExampleSender() {
 	}
 	account := func(key uint64) map[uint64]int { return balances[g.Index(key)] } // call it on key's loop only
 	alice, bob := keyOf(g, 0), keyOf(g, 1)
-	g.PostKey(alice, func() { account(alice)[alice] = 100 })
-	g.PostKey(bob, func() { account(bob)[bob] = 20 })
+	if err := errors.Join(
+		g.PostKey(alice, func() { account(alice)[alice] = 100 }),
+		g.PostKey(bob, func() { account(bob)[bob] = 20 }),
+	); err != nil {
+		log.Fatal(err)
+	}
 
 	credited := make(chan struct{})
 	err = g.PostKey(alice, func() { // on alice's loop
@@ -163,8 +168,12 @@ func ExampleSender() {
 	}
 	<-credited
 	a, b := make(chan int, 1), make(chan int, 1)
-	g.PostKey(alice, func() { a <- account(alice)[alice] })
-	g.PostKey(bob, func() { b <- account(bob)[bob] })
+	if err := errors.Join(
+		g.PostKey(alice, func() { a <- account(alice)[alice] }),
+		g.PostKey(bob, func() { b <- account(bob)[bob] }),
+	); err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println("alice", <-a, "bob", <-b)
 	// Output: alice 70 bob 50
 }

@@ -73,7 +73,7 @@ func (g *Group) Loop(i int) *core.Loop { return g.loops[i] }
 // As with core.Loop.Run, the loops keep their pending work when Run
 // returns for a done ctx, and Run may be called again. A panic that
 // escapes a loop's panic handler (WithPanicHandler) stops the other loops
-// (core.Loop.Stop: their work is kept) and is raised again on Run's
+// (core.Loop.Pause: their work is kept) and is raised again on Run's
 // goroutine once they have returned, as a single loop's Run raises it on
 // its caller's.
 func (g *Group) Run(ctx context.Context) error {
@@ -101,7 +101,7 @@ func (g *Group) runLoops(ctx context.Context, ended chan struct{}) error {
 	}, func() {
 		stopOthers.Do(func() {
 			for _, o := range g.loops {
-				o.Stop()
+				o.Pause()
 			}
 		})
 	})

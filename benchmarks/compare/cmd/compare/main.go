@@ -1,19 +1,28 @@
 // Command compare runs hotloop side by side with its peers over the
-// workloads of shared/WORKLOADS.md and prints a markdown table: one row per
+// workloads of shared/WORKLOADS.md and prints a markdown table (one row per
 // workload metric, one column per implementation, and hotloop's ratio to
-// the best peer.
+// the best peer), then a verdict in words: for each workload's headline
+// figures, the best peer, hotloop by default and in its best mode, and the
+// ratios, losses as plainly as wins.
 //
 // From the repository root:
 //
-//	go -C benchmarks/compare run ./cmd/compare            # full run
+//	go -C benchmarks/compare run ./cmd/compare            # about 45 s: a representative subset
+//	go -C benchmarks/compare run ./cmd/compare -full      # every workload and mode at WORKLOADS.md's sizes: about 10 min, 3 GB
 //	go -C benchmarks/compare run ./cmd/compare -quick     # seconds, small N
 //	go -C benchmarks/compare run ./cmd/compare -workload W1,W3 -impl hotloop,seed
 //	go -C benchmarks/compare run ./cmd/compare -external -json results.jsonl -svg charts
 //
-// In-process implementations (package internal/impl): hotloop, gotimers
-// (time.AfterFunc + a goroutine draining a channel), goja (goja_nodejs's
-// event loop through its Go API) and seed (a replica of the seed design).
-// With -external, Python asyncio, uvloop and Node.js run as separate
+// The default run is bench.DemoWorkloads against bench.DemoImpls with
+// bench.DemoConfig's sizes; -full runs every workload against every
+// implementation with bench.FullConfig's. -workload and -impl pick from
+// all of them either way.
+//
+// In-process implementations (package internal/impl): hotloop and its
+// modes (hotloop-precise, hotloop-spin, …), gotimers (time.AfterFunc + a
+// goroutine draining a channel), goja (goja_nodejs's event loop through its
+// Go API), seed (a replica of the seed design) and, for W9, goworkers. With
+// -external, Python asyncio, uvloop, Node.js and libuv run as separate
 // processes from the scripts in external/; each is skipped with a note when
 // it is not installed.
 //
@@ -30,6 +39,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,6 +59,7 @@ type options struct {
 	impls, workloads string
 	reps, warmup     int
 	quick, external  bool
+	full, verbose    bool
 	jsonOut, mdOut   string
 	svgDir, scripts  string
 	redraw           string
@@ -58,9 +69,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	fs.StringVar(&o.impls, "impl", "", "comma-separated implementations to run (default: all; external ones need -external)")
-	fs.StringVar(&o.workloads, "workload", "", "comma-separated workloads, e.g. W1,W3 (default: all: "+strings.Join(bench.Workloads, ",")+")")
-	fs.IntVar(&o.reps, "reps", 0, "measured repetitions per workload (default 5, 1 with -quick)")
+	fs.StringVar(&o.impls, "impl", "", "comma-separated implementations to run (default: "+strings.Join(bench.DemoImpls, ",")+"; with -full, all; external ones need -external)")
+	fs.StringVar(&o.workloads, "workload", "", "comma-separated workloads, e.g. W1,W3 (default: "+strings.Join(bench.DemoWorkloads, ",")+"; with -full, all: "+strings.Join(bench.Workloads, ",")+")")
+	fs.IntVar(&o.reps, "reps", 0, "measured repetitions per workload (default 3, 5 with -full, 1 with -quick)")
+	fs.BoolVar(&o.full, "full", false, "the full run: every workload against every implementation at WORKLOADS.md's sizes (about 10 minutes and 3 GB on a 2-core machine)")
+	fs.BoolVar(&o.verbose, "v", false, "a progress line per implementation and row, not only per workload")
 	fs.IntVar(&o.warmup, "warmup", -1, "warm-up repetitions per workload (default 1)")
 	fs.BoolVar(&o.quick, "quick", false, "small N, one warm-up and one measured repetition: the whole run in seconds (figures indicative only)")
 	fs.BoolVar(&o.external, "external", false, "also run Python asyncio, uvloop and Node.js as separate processes")
@@ -79,18 +92,24 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return redraw(o, stdout)
 	}
 
-	cfg := bench.DefaultConfig()
-	if o.quick {
+	if o.full && o.quick {
+		return fmt.Errorf("-full and -quick cannot be used together")
+	}
+	cfg, defWorkloads, defImpls := bench.DemoConfig(), bench.DemoWorkloads, bench.DemoImpls
+	switch {
+	case o.full:
+		cfg, defWorkloads, defImpls = bench.FullConfig(), bench.Workloads, nil
+	case o.quick:
 		cfg = bench.QuickConfig()
 	}
 	if o.reps > 0 {
-		cfg.Reps = o.reps
+		cfg.Reps, cfg.FastReps = o.reps, 0
 	}
 	if o.warmup >= 0 {
 		cfg.Warmup = o.warmup
 	}
 
-	workloads, err := pick(o.workloads, bench.Workloads, "workload")
+	workloads, err := pick(o.workloads, bench.Workloads, defWorkloads, "workload")
 	if err != nil {
 		return err
 	}
@@ -101,7 +120,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 	for _, p := range external.Peers {
 		known = append(known, p.Name)
 	}
-	implNames, err := pick(o.impls, known, "implementation")
+	if defImpls != nil {
+		// The default run also puts every external peer beside them
+		// when -external asks for them.
+		defImpls = slices.Clone(defImpls)
+		for _, p := range external.Peers {
+			defImpls = append(defImpls, p.Name)
+		}
+	}
+	implNames, err := pick(o.impls, known, defImpls, "implementation")
 	if err != nil {
 		return err
 	}
@@ -125,9 +152,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 			ran = append(ran, im)
 		}
 	}
-	for _, w := range workloads {
+	for i, w := range workloads {
+		logf("%s (%d of %d): %s", w, i+1, len(workloads), bench.Describe(w, cfg))
 		for _, im := range ran {
-			res, err := im.Run(w, cfg, func(row string) { logf("%-9s %s", im.Name, row) })
+			var progress func(string)
+			if o.verbose {
+				progress = func(row string) { logf("  %-16s %s", im.Name, row) }
+			}
+			res, err := im.Run(w, cfg, progress)
 			results = append(results, res...)
 			if err != nil {
 				logf("error: %v", err)
@@ -170,7 +202,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Title: "hotloop side-by-side comparison",
 		Lines: hostLines(cfg, o, elapsed),
 	}
-	notes = append(buildNotes(ran, extRan, workloads, o.quick), notes...)
+	notes = append(buildNotes(ran, extRan, workloads, cfg, o.quick), notes...)
 	for _, f := range failures {
 		notes = append(notes, report.Note{Key: "error", Text: f})
 	}
@@ -190,6 +222,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err := report.WriteMarkdown(mdW, header, table, notes); err != nil {
 		return err
 	}
+	fmt.Fprintln(mdW)
+	if err := report.WriteVerdict(mdW, table.Verdicts()); err != nil {
+		return err
+	}
 	if o.jsonOut != "" {
 		jw := stdout
 		if o.jsonOut != "-" {
@@ -205,7 +241,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if o.svgDir != "" {
-		files, err := report.WriteSVGDir(o.svgDir, table, func(fam string) string { return bench.WorkloadDoc[fam] })
+		files, err := report.WriteSVGDir(o.svgDir, table, func(fam string) string { return bench.Describe(fam, cfg) })
 		if err != nil {
 			return err
 		}
@@ -250,8 +286,13 @@ func redraw(o options, stdout io.Writer) error {
 	if err := report.WriteMarkdown(mdW, header, table, nil); err != nil {
 		return err
 	}
+	fmt.Fprintln(mdW)
+	if err := report.WriteVerdict(mdW, table.Verdicts()); err != nil {
+		return err
+	}
 	if o.svgDir != "" {
-		if _, err := report.WriteSVGDir(o.svgDir, table, func(fam string) string { return bench.WorkloadDoc[fam] }); err != nil {
+		// The sizes of the run that wrote the file are not in it.
+		if _, err := report.WriteSVGDir(o.svgDir, table, nil); err != nil {
 			return err
 		}
 	}
@@ -259,10 +300,13 @@ func redraw(o options, stdout io.Writer) error {
 }
 
 // pick parses a comma list against the known names (case-insensitively);
-// an empty list means all of them.
-func pick(list string, known []string, what string) ([]string, error) {
+// an empty list means def, or every known name if def is nil.
+func pick(list string, known, def []string, what string) ([]string, error) {
 	if strings.TrimSpace(list) == "" {
-		return append([]string(nil), known...), nil
+		if def != nil {
+			return slices.Clone(def), nil
+		}
+		return slices.Clone(known), nil
 	}
 	var out []string
 	for _, s := range strings.Split(list, ",") {
@@ -286,8 +330,16 @@ func pick(list string, known []string, what string) ([]string, error) {
 
 func hostLines(cfg bench.Config, o options, elapsed time.Duration) []string {
 	mode := fmt.Sprintf("%d warm-up + %d measured repetitions, median shown", cfg.Warmup, cfg.Reps)
-	if o.quick {
+	if cfg.FastReps > cfg.Reps {
+		mode = fmt.Sprintf("%d warm-up + %d measured repetitions (W1 and W1x: %d), median shown", cfg.Warmup, cfg.Reps, cfg.FastReps)
+	}
+	switch {
+	case o.quick:
 		mode += " (-quick: small N, figures indicative only)"
+	case o.full:
+		mode += " (-full: WORKLOADS.md's sizes)"
+	default:
+		mode += " (the default run: a subset of workloads and modes, some sizes cut; -full runs all at WORKLOADS.md's sizes)"
 	}
 	return []string{
 		"date: " + time.Now().UTC().Format("2006-01-02 15:04 MST"),
@@ -322,7 +374,7 @@ func readFile(p string) string {
 	return string(b)
 }
 
-func buildNotes(ran []bench.Impl, ext []external.Peer, workloads []string, quick bool) []report.Note {
+func buildNotes(ran []bench.Impl, ext []external.Peer, workloads []string, cfg bench.Config, quick bool) []report.Note {
 	notes := []report.Note{
 		{Text: "Every metric is lower-is-better except W9's throughput_per_s and scaling. **hotloop vs best peer** = hotloop ÷ the best peer value (that peer in brackets), and for those two the best peer ÷ hotloop: below 1.00× hotloop is ahead, above 1.00× it is behind; = when both are zero."},
 		{Text: "– : the implementation cannot measure that metric (wake-ups are counted only by hotloop and seed; allocations only in Go; Node's W8 has no remote part, as worker threads cannot reach the main thread's timers) or did not run it. ⚠ : timers fired before their due time: a negative lateness, or any figure of a workload whose mean lateness is negative (e.g. a loop that rounds 100 µs down to 0 ms) or whose early count (W8: timers that fired although pushed back) is not zero; such cells never count as the best peer."},
@@ -337,7 +389,7 @@ func buildNotes(ran []bench.Impl, ext []external.Peer, workloads []string, quick
 		notes = append(notes, report.Note{Key: p.Name, Text: p.Doc})
 	}
 	for _, w := range workloads {
-		notes = append(notes, report.Note{Key: w, Text: bench.WorkloadDoc[w]})
+		notes = append(notes, report.Note{Key: w, Text: bench.Describe(w, cfg)})
 	}
 	if quick {
 		notes = append(notes, report.Note{Text: "This is a -quick run: smaller N, one warm-up and a single measured repetition."})

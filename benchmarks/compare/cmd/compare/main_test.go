@@ -7,19 +7,23 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hotloop/hotloop/benchmarks/compare/internal/bench"
 	"github.com/hotloop/hotloop/benchmarks/compare/internal/report"
 )
 
 func TestPick(t *testing.T) {
 	known := []string{"W1", "W1x", "W3"}
-	got, err := pick("w1, W3", known, "workload")
+	got, err := pick("w1, W3", known, []string{"W1x"}, "workload")
 	if err != nil || strings.Join(got, ",") != "W1,W3" {
 		t.Fatalf("pick = %v, %v", got, err)
 	}
-	if all, _ := pick("", known, "workload"); len(all) != 3 {
-		t.Fatalf("empty list should mean all: %v", all)
+	if all, _ := pick("", known, nil, "workload"); len(all) != 3 {
+		t.Fatalf("empty list with no default should mean all: %v", all)
 	}
-	if _, err := pick("W9", known, "workload"); err == nil {
+	if def, _ := pick("", known, []string{"W1x"}, "workload"); strings.Join(def, ",") != "W1x" {
+		t.Fatalf("empty list should mean the default: %v", def)
+	}
+	if _, err := pick("W9", known, nil, "workload"); err == nil {
 		t.Fatal("unknown name should be an error")
 	}
 }
@@ -71,5 +75,46 @@ func TestRedrawFromSavedJSONLines(t *testing.T) {
 	}
 	if err := run([]string{"-redraw", filepath.Join(dir, "missing.jsonl")}, &out, &errOut); err == nil {
 		t.Fatal("a missing -redraw file should be an error")
+	}
+}
+
+func TestDefaultRunIsTheDemoSubsetAndEndsWithAVerdict(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run([]string{"-workload", "W1", "-reps", "1", "-warmup", "0", "-json", "-"}, &out, &errOut); err != nil {
+		t.Fatalf("run: %v\n%s", err, errOut.String())
+	}
+	res, err := report.ReadJSONLines(&out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range res {
+		got = append(got, r.Impl)
+	}
+	var want []string
+	for _, name := range bench.DemoImpls {
+		if name != "goworkers" { // W9 only
+			want = append(want, name)
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("default run ran %v, want %v", got, want)
+	}
+	md := errOut.String()
+	if !strings.Contains(md, "W1 (1 of 1): 50,000 callbacks") {
+		t.Errorf("no progress line for W1:\n%s", md)
+	}
+	if i, j := strings.Index(md, "| W1 | ns_per_callback |"), strings.Index(md, "## Verdict"); i < 0 || j < i {
+		t.Errorf("the verdict should follow the table:\n%s", md)
+	}
+	if !strings.Contains(md, "- **W1** (cost of a callback posted on the loop): best peer") {
+		t.Errorf("no W1 verdict:\n%s", md)
+	}
+}
+
+func TestFullAndQuickExcludeEachOther(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run([]string{"-full", "-quick"}, &out, &errOut); err == nil {
+		t.Fatal("-full -quick accepted")
 	}
 }

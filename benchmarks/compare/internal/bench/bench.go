@@ -22,6 +22,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -35,6 +36,10 @@ import (
 type Config struct {
 	Warmup int // discarded repetitions before the measured ones
 	Reps   int // measured repetitions; the reported value is their median
+	// FastReps, if larger than Reps, is the number of measured
+	// repetitions of W1 and W1x, whose repetitions take about a
+	// millisecond each: the median of three such is mostly noise.
+	FastReps int
 
 	W1Callbacks   int   // W1: callbacks posted from the loop
 	W1xPerProd    int   // W1x: callbacks posted by each of the 2 producers
@@ -57,8 +62,8 @@ type Config struct {
 	W9RoundTrips int           // W9: ping-pong round trips per repetition
 }
 
-// DefaultConfig is the full run WORKLOADS.md specifies.
-func DefaultConfig() Config {
+// FullConfig is the full run WORKLOADS.md specifies (compare -full).
+func FullConfig() Config {
 	return Config{
 		Warmup:        1,
 		Reps:          5,
@@ -82,11 +87,45 @@ func DefaultConfig() Config {
 	}
 }
 
+// DemoConfig is the command's default run: DemoWorkloads against
+// DemoImpls in about 45 s on a 2-core machine, peaking under 1 GB. It
+// keeps WORKLOADS.md's sizes where they take under a few seconds and cuts
+// the rest: 3 measured repetitions instead of 5; W2 at N = 1000 and 10^5
+// (not 10^6, which alone peaks near 3 GB with goja and the seed replica);
+// W1 and W1x repeat 15 times, as a repetition takes about a millisecond;
+// W4 chains 200 timers, not 1000 (its figures are per timer); W7 takes 100
+// samples; W8 runs N = 10^5 with 5 rounds of Resets, not 20 (its figures
+// are per Reset); W9 posts 2×10^5 callbacks and bounces 2×10^4 messages.
+func DemoConfig() Config {
+	c := FullConfig()
+	c.Reps = 3
+	c.FastReps = 15
+	c.W2Sizes = []int{1000, 100000}
+	c.W4Timers = 200
+	c.W7Samples = 100
+	c.W8Sizes = []int{100000}
+	c.W8Rounds = 5
+	c.W9Posts = 200000
+	c.W9RoundTrips = 20000
+	c.RepTimeout = time.Minute
+	return c
+}
+
+// DemoWorkloads are the workloads of the command's default run: every
+// workload but W4b, whose 100 µs timers at once W2 and W4 already cover.
+var DemoWorkloads = []string{"W1", "W1x", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9"}
+
+// DemoImpls are the implementations of the command's default run: hotloop
+// by default and in the modes that win somewhere (WithPrecise and WithSpin
+// for lateness, a Producer for posts from other goroutines), and every
+// in-process peer. -full runs every registered implementation.
+var DemoImpls = []string{"hotloop", "hotloop-precise", "hotloop-spin", "hotloop-producer", "gotimers", "goja", "seed", "goworkers"}
+
 // QuickConfig is the -quick run: the same workloads with small N, one
 // warm-up and one measured repetition, meant to finish in seconds (CI uses
 // it so the command does not rot). Its figures are indicative only.
 func QuickConfig() Config {
-	c := DefaultConfig()
+	c := FullConfig()
 	c.Warmup, c.Reps = 1, 1
 	c.W4Timers = 200
 	c.W1Callbacks = 20000
@@ -137,19 +176,53 @@ type Result struct {
 // Workloads lists the workload ids in the order they are run and shown.
 var Workloads = []string{"W1", "W1x", "W2", "W3", "W4", "W4b", "W5", "W6", "W7", "W8", "W9"}
 
-// WorkloadDoc describes each workload id in one line, for the table's notes.
-var WorkloadDoc = map[string]string{
-	"W1":  "50,000 callbacks posted from inside the loop (call_soon), each increments a counter",
-	"W1x": "2 producer goroutines each post 50,000 callbacks from outside the loop; lost = posted but never run (rejected or dropped)",
-	"W2":  "N timers scheduled at once from the loop, delays uniform in [0, 10] ms",
-	"W3":  "100 timers, delays uniform in [1, 10] ms",
-	"W4":  "1000 timers of 100 µs, chained (each scheduled when the previous fires)",
-	"W4b": "1000 timers of 100 µs scheduled at once",
-	"W5":  "one 100 ms timer on an otherwise empty loop",
-	"W6":  "100,000 timers of 1 s scheduled, then all cancelled (until the loop has applied the cancels)",
-	"W7":  "a post from another goroutine to a parked loop: post → callback start",
-	"W8":  "N timers of 5 s, each Reset to 5 s 20 times round-robin from loop callbacks (1,000 per callback), then from 4 goroutines owning a quarter each (remote: wall time ÷ all their Resets), until the loop has applied them; early = timers that fired (must be 0)",
-	"W9":  "loop groups: GOMAXPROCS producers post 10^6 keyed callbacks of about 1 µs of CPU (keys uniform over 2^16) to n = 1, 2, GOMAXPROCS workers (throughput; scaling = throughput(n) ÷ (n × throughput(1))); and a message bounced 10^5 times between two workers (hop: send → run). Only group implementations run it",
+// Describe says in one line what workload w does at cfg's sizes, for the
+// progress lines and the table's notes; "" for an unknown workload.
+func Describe(w string, cfg Config) string {
+	switch w {
+	case "W1":
+		return fmt.Sprintf("%s callbacks posted from inside the loop (call_soon), each increments a counter", count(cfg.W1Callbacks))
+	case "W1x":
+		return fmt.Sprintf("2 producer goroutines each post %s callbacks from outside the loop; lost = posted but never run (rejected or dropped)", count(cfg.W1xPerProd))
+	case "W2":
+		return fmt.Sprintf("N timers scheduled at once from the loop, delays uniform in [0, 10] ms; N = %s", counts(cfg.W2Sizes))
+	case "W3":
+		return fmt.Sprintf("%s timers, delays uniform in [1, 10] ms", count(cfg.W3Timers))
+	case "W4":
+		return fmt.Sprintf("%s timers of 100 µs, chained (each scheduled when the previous fires)", count(cfg.W4Timers))
+	case "W4b":
+		return fmt.Sprintf("%s timers of 100 µs scheduled at once", count(cfg.W4Timers))
+	case "W5":
+		return fmt.Sprintf("one %s timer on an otherwise empty loop", cfg.W5Delay)
+	case "W6":
+		return fmt.Sprintf("%s timers of 1 s scheduled, then all cancelled (until the loop has applied the cancels)", count(cfg.W6Timers))
+	case "W7":
+		return fmt.Sprintf("a post from another goroutine to a parked loop: post → callback start (%s samples)", count(cfg.W7Samples))
+	case "W8":
+		return fmt.Sprintf("N timers of %s, each Reset to %s %d times round-robin from loop callbacks (%s per callback), then from 4 goroutines owning a quarter each (remote: wall time ÷ all their Resets), until the loop has applied them; early = timers that fired (must be 0); N = %s",
+			cfg.W8Delay, cfg.W8Delay, cfg.W8Rounds, count(cfg.W8Chunk), counts(cfg.W8Sizes))
+	case "W9":
+		return fmt.Sprintf("loop groups: GOMAXPROCS producers post %s keyed callbacks of about %s of CPU (keys uniform over 2^16) to n = 1, 2, GOMAXPROCS workers (throughput; scaling = throughput(n) ÷ (n × throughput(1))); and a message bounced %s times between two workers (hop: send → run). Only group implementations run it",
+			count(cfg.W9Posts), cfg.W9Work, count(cfg.W9RoundTrips))
+	}
+	return ""
+}
+
+// count prints n with thousands separators: 100,000.
+func count(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func counts(ns []int) string {
+	var out []string
+	for _, n := range ns {
+		out = append(out, count(n))
+	}
+	return strings.Join(out, ", ")
 }
 
 // metric is one named figure from one repetition.
@@ -167,7 +240,10 @@ type Impl struct {
 	// Lacks lists the workloads it does not run (Run returns no results):
 	// W9 for implementations with no group, every other one for W9's peer.
 	Lacks []string
-	run   func(workload string, cfg Config, progress func(string)) ([]Result, error)
+	// Changes, for a mode of hotloop, lists the workloads on which it
+	// differs from plain hotloop (impl.Def.Changes); nil means all.
+	Changes []string
+	run     func(workload string, cfg Config, progress func(string)) ([]Result, error)
 }
 
 // Run runs one workload id (see Workloads) against the implementation and
@@ -193,9 +269,10 @@ func register[T any](d impl.Def[T]) {
 		lacks = []string{"W9"}
 	}
 	registry = append(registry, Impl{
-		Name:  d.Name,
-		Doc:   d.Doc,
-		Lacks: lacks,
+		Name:    d.Name,
+		Doc:     d.Doc,
+		Lacks:   lacks,
+		Changes: d.Changes,
 		run: func(w string, cfg Config, progress func(string)) ([]Result, error) {
 			return runWorkload(d, w, cfg, progress)
 		},
@@ -286,6 +363,9 @@ func runWorkload[T any](d impl.Def[T], w string, cfg Config, progress func(strin
 		}
 	default:
 		return nil, fmt.Errorf("%w: %q", ErrUnknownWorkload, w)
+	}
+	if (w == "W1" || w == "W1x") && cfg.FastReps > cfg.Reps {
+		cfg.Reps = cfg.FastReps
 	}
 	var out []Result
 	for _, r := range rows {

@@ -144,3 +144,22 @@ func TestDelaysAreDeterministic(t *testing.T) {
 		t.Fatalf("first delay %d", a[0])
 	}
 }
+
+func TestCount(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 100000: "100,000", 1000000: "1,000,000", -1234: "-1,234"} {
+		if got := count(n); got != want {
+			t.Errorf("count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestDescribeEveryWorkload(t *testing.T) {
+	for _, w := range Workloads {
+		if Describe(w, DemoConfig()) == "" {
+			t.Errorf("no description of %s", w)
+		}
+	}
+	if d := Describe("W4", DemoConfig()); !strings.HasPrefix(d, "200 timers") {
+		t.Errorf("W4 at the demo's size: %q", d)
+	}
+}

@@ -11,7 +11,7 @@ import (
 )
 
 func TestConfigJSON(t *testing.T) {
-	c := NewConfig(bench.DefaultConfig(), []string{"W1", "W3"})
+	c := NewConfig(bench.FullConfig(), []string{"W1", "W3"})
 	b, err := json.Marshal(c)
 	if err != nil {
 		t.Fatal(err)

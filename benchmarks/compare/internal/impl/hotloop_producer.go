@@ -16,6 +16,8 @@ import (
 var HotloopProducer = Def[*core.Timer]{
 	Name: "hotloop-producer",
 	Doc:  "hotloop, with a long-lived core.Producer per goroutine posting from outside (W1x, W7) instead of Loop.Post",
+	// W8's remote Resets go through Timer.Reset, not a post.
+	Changes: []string{"W1x", "W7"},
 	New: func() (Loop[*core.Timer], error) {
 		l, err := startHotloop()
 		if err != nil {

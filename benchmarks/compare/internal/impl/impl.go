@@ -92,4 +92,9 @@ type Def[T any] struct {
 	// Workers, if set, starts n workers for W9 (a group of loops built
 	// the implementation's way); W9 is skipped for implementations without.
 	Workers func(n int) (Workers, error)
+	// Changes, for a mode of hotloop, lists the workloads on which it runs
+	// differently from plain hotloop; nil means every workload. On the
+	// others its figures are hotloop's own, so the comparison's verdict
+	// does not credit the mode with them (a difference there is noise).
+	Changes []string
 }
