@@ -211,8 +211,9 @@ func TestSVGChartsAreWellFormed(t *testing.T) {
 			t.Fatalf("%s lacks svg or legend", f)
 		}
 	}
-	// W1, W5, W1x, W3, W4 (one unit each), and W2 (one metric): 6 charts.
-	if svgs != 6 {
+	// W1, W5, W1x, W3, W4 (one unit each), W2 (one metric), and the
+	// overview of costs (W1): 7 charts.
+	if svgs != 7 {
 		t.Fatalf("%d charts: %v", svgs, files)
 	}
 	idx, _ := os.ReadFile(filepath.Join(dir, "index.md"))

@@ -277,52 +277,69 @@ func trim(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// WriteSVGDir writes every chart of t into dir (created if needed), the
-// precision chart when t has W3's lateness and CPU figures, and an index.md
-// that shows them in order, and returns the files written.
+// WriteSVGDir writes every chart of t into dir (created if needed): the
+// per-workload bar charts, the precision chart when t has W3's lateness and
+// CPU figures, the overview charts (overview.go) where t has their figures,
+// and an index.md that shows them in order. It returns the files written.
 func WriteSVGDir(dir string, t Table, describe func(string) string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	charts := Charts(t, describe)
 	var files []string
 	var idx strings.Builder
 	idx.WriteString("# Comparison charts\n\nEvery metric is lower-is-better except W9's throughput_per_s and scaling.\n\n")
-	for _, c := range charts {
-		p := filepath.Join(dir, c.File)
+	write := func(name, title string, draw func(io.Writer) error) error {
+		p := filepath.Join(dir, name)
 		f, err := os.Create(p)
 		if err != nil {
-			return files, err
+			return err
 		}
-		err = WriteSVG(f, c)
+		err = draw(f)
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
 		if err != nil {
-			return files, err
+			return err
 		}
 		files = append(files, p)
-		fmt.Fprintf(&idx, "![%s](%s)\n\n", c.Title, c.File)
+		fmt.Fprintf(&idx, "![%s](%s)\n\n", title, name)
+		return nil
+	}
+	sub := func(fam string) string {
+		if describe == nil {
+			return ""
+		}
+		return describe(fam)
+	}
+	if rs := LatenessRanges(t); len(rs) > 0 {
+		if err := write(LatenessFile, "How late timers fire (W3)", func(w io.Writer) error { return WriteLatenessSVG(w, rs, sub("W3")) }); err != nil {
+			return files, err
+		}
+	}
+	if c, ok := CostChart(t); ok {
+		if err := write(c.File, c.Title, func(w io.Writer) error { return WriteSVG(w, c) }); err != nil {
+			return files, err
+		}
+	}
+	for _, f := range []struct {
+		file  string
+		chart func(Table) (Scaling, bool)
+	}{{ScalingW2File, ScalingW2}, {ScalingW9File, ScalingW9}} {
+		if sc, ok := f.chart(t); ok {
+			if err := write(f.file, sc.Title, func(w io.Writer) error { return WriteScalingSVG(w, sc) }); err != nil {
+				return files, err
+			}
+		}
+	}
+	for _, c := range Charts(t, describe) {
+		if err := write(c.File, c.Title, func(w io.Writer) error { return WriteSVG(w, c) }); err != nil {
+			return files, err
+		}
 	}
 	if pts := PrecisionPoints(t); len(pts) > 0 {
-		p := filepath.Join(dir, PrecisionFile)
-		var sub string
-		if describe != nil {
-			sub = describe("W3")
-		}
-		f, err := os.Create(p)
-		if err != nil {
+		if err := write(PrecisionFile, "Timer lateness against CPU per timer (W3)", func(w io.Writer) error { return WritePrecisionSVG(w, pts, sub("W3")) }); err != nil {
 			return files, err
 		}
-		err = WritePrecisionSVG(f, pts, sub)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return files, err
-		}
-		files = append(files, p)
-		fmt.Fprintf(&idx, "![Timer lateness against CPU per timer (W3)](%s)\n\n", PrecisionFile)
 	}
 	p := filepath.Join(dir, "index.md")
 	if err := os.WriteFile(p, []byte(idx.String()), 0o644); err != nil {
