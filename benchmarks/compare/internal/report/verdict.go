@@ -314,8 +314,38 @@ func WriteVerdict(w io.Writer, vs []Verdict) error {
 	}
 	fmt.Fprintln(bw, ".")
 	fmt.Fprintln(bw)
+	fmt.Fprintln(bw, "| workload | figure | best peer | hotloop | hotloop vs peer | best mode | best mode vs peer |")
+	fmt.Fprintln(bw, "|---|---|---|---:|---|---|---|")
+	for _, v := range vs {
+		fmt.Fprintf(bw, "| %s | %s | %s %s | ", v.Row.Workload, v.What, v.Peer, withUnit(v.PeerValue, v.Row.Metric))
+		if v.DefaultRatio != 0 || v.DefaultEarly {
+			fmt.Fprintf(bw, "%s | %s |", withUnit(v.Default, v.Row.Metric), v.short(v.DefaultRatio, v.DefaultStand, v.DefaultEarly))
+		} else {
+			fmt.Fprint(bw, "– | – |")
+		}
+		if v.Best != "" && v.Best != Subject {
+			fmt.Fprintf(bw, " %s %s | %s |\n", v.Best, withUnit(v.BestValue, v.Row.Metric), v.short(v.BestRatio, v.BestStand, false))
+		} else {
+			fmt.Fprint(bw, " (default) | |\n")
+		}
+	}
+	fmt.Fprintln(bw)
 	for _, v := range vs {
 		fmt.Fprintf(bw, "- %s\n", v.Sentence())
 	}
 	return bw.Flush()
+}
+
+// short is a table cell for a ratio: "**8.1× later**", "2.5× cheaper",
+// "level".
+func (v Verdict) short(times float64, s Standing, early bool) string {
+	switch {
+	case early:
+		return "**fired early**"
+	case s == Behind:
+		return "**" + v.phrase(times, s) + "**"
+	case s == Even:
+		return "level"
+	}
+	return v.phrase(times, s)
 }
