@@ -37,9 +37,39 @@ func (l *Loop) clearControl(bits uint32) {
 // progress, Pause does nothing. Safe from any goroutine, including from
 // inside a callback.
 func (l *Loop) Pause() {
-	if l.running.Load() {
-		l.setControl(ctlPause)
+	// Pause is for the owner of the moment, and only for it: a Pause left
+	// over from an earlier owner must not end the next Run, and a Pause
+	// that lands while a Run is starting must not be lost.
+	//
+	// acquire adds to takes and then swaps running to true; Pause loads
+	// running, then takes, and raises pauseFor to what it read before it
+	// sets ctlPause. All are sequentially consistent. If Pause saw running
+	// true, the owner's add came before that load (running is swapped
+	// after it), so the take Pause reads is the owner's or a later
+	// attempt's: pauseFor reaches the owner's own take and the owner,
+	// which clears ctlPause before it reads pauseFor (pausedNow), honours
+	// it whether it sees the bit before or after the raise. An owner that
+	// took the loop after Pause read takes has a higher take and ignores
+	// the bit. A failed attempt (ErrRunning) counts in takes too; a Pause
+	// that reads its count still reaches the owner's take, which is lower.
+	if !l.running.Load() {
+		return
 	}
+	take := l.takes.Load()
+	for {
+		old := l.pauseFor.Load()
+		if take <= old || l.pauseFor.CompareAndSwap(old, take) {
+			break
+		}
+	}
+	l.setControl(ctlPause)
+}
+
+// pausedNow reports whether a Pause is for the current owner: one that
+// read takes after the owner's acquire counted its attempt. Loop goroutine
+// only, after clearing ctlPause (Pause's protocol).
+func (l *Loop) pausedNow() bool {
+	return l.pauseFor.Load() >= l.ownTake
 }
 
 // Stop pauses the loop, as Pause does.

@@ -53,13 +53,22 @@ type Loop struct {
 
 	// control holds the ctl* request bits. Set by Pause, Shutdown and Close
 	// (atomic OR), each followed by a wake-up; read by the loop at the top of
-	// each iteration; ctlPause is cleared by the loop when it honours it.
+	// each iteration; ctlPause is cleared by the loop when it sees it.
 	control atomic.Uint32
 
 	// running is true while a Run (or a Close or Shutdown that finishes the
 	// loop itself) owns the loop. Swapped false->true by whoever takes the
 	// loop; stored false when it lets go.
 	running atomic.Bool
+
+	// takes counts the attempts to take the loop (acquire), and pauseFor
+	// is the highest value of takes that a Pause has read: the Pause is for
+	// the owner whose take that value counted, or for a later one. acquire
+	// adds to takes before its compare-and-swap of running, and Pause loads
+	// running, then takes, then raises pauseFor, then sets ctlPause; the
+	// owner honours ctlPause only if pauseFor has reached its own take
+	// (ownTake). The protocol is Pause's, in close.go. Both only increase.
+	takes, pauseFor atomic.Uint64
 
 	// runner is the goroutine id of the loop's owner while running, else 0.
 	// Written by the owner; read by Do, Close and Shutdown to detect calls
@@ -115,6 +124,7 @@ type Loop struct {
 	// --- owned by the loop goroutine: Loop goroutine only (see assertLoop) ---
 
 	inLoop    bool         // true while a goroutine owns the loop; read by Local to catch misuse
+	ownTake   uint64       // the value of takes that the owner's acquire added: which Pauses are for it (Pause)
 	ready     readyQueue   // the callbacks to run, in order (ready.go)
 	timers    timerStore   // pending timers, ordered by (When, Seq) (store.go)
 	seq       uint64       // last Seq handed out; Seq 0 means "not scheduled"

@@ -39,16 +39,18 @@ func (l *Loop) Run(ctx context.Context) error {
 	if l.isDone() {
 		return ErrClosed
 	}
-	l.clearControl(ctlPause)  // a Pause with no Run in progress does nothing
 	defer l.bindThread(ctx)() // WithPrecise: lock the thread, 1 ns slack, ctx kicks
 	return l.loop(ctx.Done(), ctx.Err)
 }
 
-// acquire makes the caller the loop's owner, if no one is.
+// acquire makes the caller the loop's owner, if no one is. The attempt
+// counts in takes first, whether it succeeds or not (Pause).
 func (l *Loop) acquire() bool {
+	take := l.takes.Inc()
 	if !l.running.CompareAndSwap(false, true) {
 		return false
 	}
+	l.ownTake = take
 	l.runner.Store(goid())
 	l.inLoop = true
 	l.local.fast = !l.cfg.debug
@@ -123,7 +125,10 @@ func (l *Loop) loop(done <-chan struct{}, cause func() error) error {
 				return ErrClosed
 			case c&ctlPause != 0:
 				l.clearControl(ctlPause)
-				return nil
+				if l.pausedNow() {
+					return nil
+				}
+				continue // a Pause for an owner that has let go
 			case c&ctlShutdown != 0:
 				if !l.shutdownSeen {
 					l.shutdownSeen = true

@@ -308,7 +308,8 @@ def main():
         samples = {}
         order = []
         try:
-            for i in range(cfg["Warmup"] + cfg["Reps"]):
+            reps = max(cfg["Reps"], cfg.get("FastReps", 0)) if name in ("W1", "W1x") else cfg["Reps"]
+            for i in range(cfg["Warmup"] + reps):
                 gc.collect()
                 ms = rep(loop)
                 if i < cfg["Warmup"]:

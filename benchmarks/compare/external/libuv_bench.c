@@ -483,8 +483,12 @@ int main(int argc, char **argv) {
 	w7_samples = cfg_count("W7Samples");
 	w7_idle = cfg_int("W7IdleBetweenNs");
 
-	if (wants("W1")) run("W1", w1, warmup, reps);
-	if (wants("W1x")) run("W1x", w1x, warmup, reps);
+	/* W1 and W1x take about a millisecond a repetition: FastReps of them. */
+	int fast = (int)cfg_int("FastReps");
+	if (fast < reps) fast = reps;
+	if (fast > MAXREPS) die("FastReps out of range");
+	if (wants("W1")) run("W1", w1, warmup, fast);
+	if (wants("W1x")) run("W1x", w1x, warmup, fast);
 	if (wants("W2")) run_sizes("W2", "W2Sizes", &w2_n, w2, warmup, reps);
 	if (wants("W3")) run("W3", w3, warmup, reps);
 	if (wants("W4")) run("W4", w4, warmup, reps);

@@ -274,7 +274,8 @@ async function main() {
     process.stderr.write(`node: ${name}\n`);
     const samples = new Map();
     try {
-      for (let r = 0; r < cfg.Warmup + cfg.Reps; r++) {
+      const reps = (name === 'W1' || name === 'W1x') ? Math.max(cfg.Reps, cfg.FastReps || 0) : cfg.Reps;
+      for (let r = 0; r < cfg.Warmup + reps; r++) {
         const ms = await withTimeout(rep(), cfg.timeout);
         if (r < cfg.Warmup) continue;
         for (const [m, v] of ms) {

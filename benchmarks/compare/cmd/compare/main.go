@@ -200,7 +200,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	table := report.Build(results)
 	header := report.Header{
 		Title: "hotloop side-by-side comparison",
-		Lines: hostLines(cfg, o, elapsed),
+		Lines: hostLines(cfg, o, workloads, elapsed),
 	}
 	notes = append(buildNotes(ran, extRan, workloads, cfg, o.quick), notes...)
 	for _, f := range failures {
@@ -328,9 +328,9 @@ func pick(list string, known, def []string, what string) ([]string, error) {
 	return out, nil
 }
 
-func hostLines(cfg bench.Config, o options, elapsed time.Duration) []string {
+func hostLines(cfg bench.Config, o options, workloads []string, elapsed time.Duration) []string {
 	mode := fmt.Sprintf("%d warm-up + %d measured repetitions, median shown", cfg.Warmup, cfg.Reps)
-	if cfg.FastReps > cfg.Reps {
+	if cfg.FastReps > cfg.Reps && (slices.Contains(workloads, "W1") || slices.Contains(workloads, "W1x")) {
 		mode = fmt.Sprintf("%d warm-up + %d measured repetitions (W1 and W1x: %d), median shown", cfg.Warmup, cfg.Reps, cfg.FastReps)
 	}
 	switch {
@@ -392,7 +392,7 @@ func buildNotes(ran []bench.Impl, ext []external.Peer, workloads []string, cfg b
 		notes = append(notes, report.Note{Key: w, Text: bench.Describe(w, cfg)})
 	}
 	if quick {
-		notes = append(notes, report.Note{Text: "This is a -quick run: smaller N, one warm-up and a single measured repetition."})
+		notes = append(notes, report.Note{Text: fmt.Sprintf("This is a -quick run: smaller N, %d warm-up and %d measured repetition(s).", cfg.Warmup, cfg.Reps)})
 	}
 	return notes
 }

@@ -193,6 +193,7 @@ type Config struct {
 	Workloads       []string `json:"workloads"`
 	Warmup          int      `json:"Warmup"`
 	Reps            int      `json:"Reps"`
+	FastReps        int      `json:"FastReps"` // W1 and W1x: max(Reps, FastReps) measured repetitions
 	W1Callbacks     int      `json:"W1Callbacks"`
 	W1xPerProd      int      `json:"W1xPerProd"`
 	W2Sizes         []int    `json:"W2Sizes"`
@@ -215,6 +216,7 @@ func NewConfig(c bench.Config, workloads []string) Config {
 		Workloads:       workloads,
 		Warmup:          c.Warmup,
 		Reps:            c.Reps,
+		FastReps:        max(c.Reps, c.FastReps),
 		W1Callbacks:     c.W1Callbacks,
 		W1xPerProd:      c.W1xPerProd,
 		W2Sizes:         c.W2Sizes,

@@ -81,3 +81,16 @@ func TestScriptsRunTiny(t *testing.T) {
 		})
 	}
 }
+
+// The external peers run W1 and W1x as many times as the in-process ones
+// (adversarial pass on #16: they were handed Reps only, 3 against 15).
+func TestNewConfigPassesFastReps(t *testing.T) {
+	cfg := bench.DemoConfig()
+	if ec := NewConfig(cfg, []string{"W1"}); ec.FastReps != cfg.FastReps || ec.Reps != cfg.Reps {
+		t.Errorf("external config: Reps %d FastReps %d, want %d and %d", ec.Reps, ec.FastReps, cfg.Reps, cfg.FastReps)
+	}
+	cfg.FastReps = 0
+	if ec := NewConfig(cfg, []string{"W1"}); ec.FastReps != cfg.Reps {
+		t.Errorf("no FastReps: %d, want Reps %d", ec.FastReps, cfg.Reps)
+	}
+}

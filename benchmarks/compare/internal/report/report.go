@@ -96,6 +96,17 @@ func (t Table) Early(k RowKey, im string) bool {
 	return ok && m < 0
 }
 
+// Invalid reports whether implementation im's cell in row k cannot be
+// compared: Early flags it, or it is below zero where no figure can be (a
+// negative CPU time or count is a broken measurement; only a lateness can
+// be negative, and Early covers that).
+func (t Table) Invalid(k RowKey, im string) bool {
+	if x, ok := t.Cells[k][im]; ok && x < 0 && !IsLateness(k.Metric) {
+		return true
+	}
+	return t.Early(k, im)
+}
+
 // HigherIsBetter reports whether a larger value of metric is better: W9's
 // throughput and scaling. Every other metric is lower-is-better.
 func HigherIsBetter(metric string) bool {
@@ -105,7 +116,7 @@ func HigherIsBetter(metric string) bool {
 // BestPeer returns the best value among the implementations other than
 // Subject and its own variants (hotloop-precise, hotloop-spin: Subject's
 // name and a dash) for row k — the lowest, or the highest where
-// HigherIsBetter — skipping cells that Early flags (an early fire is a
+// HigherIsBetter — skipping cells that Invalid flags (an early fire is a
 // bug, not a win).
 func (t Table) BestPeer(k RowKey) (name string, v float64, ok bool) {
 	higher := HigherIsBetter(k.Metric)
@@ -114,7 +125,7 @@ func (t Table) BestPeer(k RowKey) (name string, v float64, ok bool) {
 			continue
 		}
 		x, has := t.Cells[k][im]
-		if !has || t.Early(k, im) {
+		if !has || t.Invalid(k, im) {
 			continue
 		}
 		if !ok || (!higher && x < v) || (higher && x > v) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/hotloop/hotloop/benchmarks/compare/internal/bench"
@@ -67,12 +68,13 @@ type Verdict struct {
 	What string // the figure in words
 
 	Peer      string  // the best peer (BestPeer)
-	PeerValue float64 //
+	PeerValue float64 // its figure
 
-	Default      float64 // Subject's figure
-	DefaultEarly bool    // Subject's cell is flagged by Early
-	DefaultRatio float64 // how many times better (>1) or worse (<1) than the peer
-	DefaultStand Standing
+	HasDefault     bool     // Subject ran this figure
+	Default        float64  // Subject's figure
+	DefaultInvalid bool     // Subject's cell is flagged by Invalid: behind, whatever its figure
+	DefaultRatio   float64  // how many times better (>1) or worse (<1) than the peer; +Inf or 0 when one figure is 0; 0 when invalid
+	DefaultStand   Standing //
 
 	Best      string // Subject's best mode: Subject itself unless a mode is better by more than Level
 	BestValue float64
@@ -85,14 +87,15 @@ type Verdict struct {
 
 // Verdicts returns the verdict on every headline figure of t that has both
 // a peer and Subject's figure (or one of its modes'). Cells flagged by
-// Early count neither as a best peer nor as a best mode, and neither does a
-// mode's cell on a workload the mode does not change (bench.Impl.Changes).
+// Invalid count neither as a best peer nor as a best mode (Subject's own
+// is behind), and neither does a mode's cell on a workload the mode does
+// not change (bench.Impl.Changes).
 func (t Table) Verdicts() []Verdict {
 	var out []Verdict
 	for _, h := range headlines {
 		rows := t.rowsOf(h.family, h.metric)
 		if h.family == "W9" && h.metric == "throughput_per_s" && len(rows) > 1 {
-			rows = rows[len(rows)-1:]
+			rows = []RowKey{largestN(rows)}
 		}
 		for _, k := range rows {
 			v, ok := t.verdict(k, h)
@@ -102,6 +105,19 @@ func (t Table) Verdicts() []Verdict {
 		}
 	}
 	return out
+}
+
+// largestN returns the row of rows whose workload ends in the largest
+// "=n", the first one if none parses.
+func largestN(rows []RowKey) RowKey {
+	best, bestN := rows[0], math.Inf(-1)
+	for _, k := range rows {
+		_, n, _ := strings.Cut(k.Workload, "=")
+		if x, err := strconv.ParseFloat(n, 64); err == nil && x > bestN {
+			best, bestN = k, x
+		}
+	}
+	return best
 }
 
 // rowsOf returns t's rows of one metric in one workload family, in order.
@@ -122,30 +138,33 @@ func (t Table) verdict(k RowKey, h headline) (Verdict, bool) {
 	}
 	v := Verdict{Row: k, What: h.what, Peer: peer, PeerValue: pv, better: h.better, worse: h.worse}
 	higher := HigherIsBetter(k.Metric)
-	// times returns how many times better x is than the peer's figure.
+	// times returns how many times better x is than the peer's figure;
+	// neither is negative (Invalid).
 	times := func(x float64) float64 {
 		switch {
 		case x == pv:
 			return 1
+		case higher && pv == 0, !higher && x == 0:
+			return math.Inf(1)
 		case higher:
 			return x / pv
-		case x <= 0:
-			return math.Inf(1)
 		}
-		return pv / x
+		return pv / x // 0 if the peer's figure is 0
 	}
 	hv, hasDefault := t.Cells[k][Subject]
 	if hasDefault {
-		v.Default, v.DefaultEarly = hv, t.Early(k, Subject)
-		v.DefaultRatio = times(hv)
-		v.DefaultStand = stand(v.DefaultRatio, v.DefaultEarly)
+		v.HasDefault, v.Default, v.DefaultInvalid = true, hv, t.Invalid(k, Subject)
+		if !v.DefaultInvalid { // an invalid figure has no ratio
+			v.DefaultRatio = times(hv)
+		}
+		v.DefaultStand = stand(v.DefaultRatio, v.DefaultInvalid)
 	}
 	for _, im := range t.Impls {
 		if im != Subject && !strings.HasPrefix(im, Subject+"-") {
 			continue
 		}
 		x, has := t.Cells[k][im]
-		if !has || t.Early(k, im) || !changes(im, h.family) {
+		if !has || t.Invalid(k, im) || !changes(im, h.family) {
 			continue
 		}
 		v.modes++
@@ -153,18 +172,20 @@ func (t Table) verdict(k RowKey, h headline) (Verdict, bool) {
 			v.Best, v.BestValue = im, x
 		}
 	}
-	if !hasDefault && v.Best == "" {
-		return Verdict{}, false
-	}
-	if v.Best != "" {
+	switch {
+	case v.Best != "":
 		v.BestRatio = times(v.BestValue)
 		// A mode is named only where it is clearly better than the
 		// default: a mode that changes nothing on this workload still
 		// differs by run-to-run noise, and the verdict must not credit it.
-		if hasDefault && !v.DefaultEarly && v.Best != Subject && v.BestRatio <= v.DefaultRatio/(1-Level) {
+		if hasDefault && !v.DefaultInvalid && v.Best != Subject && v.BestRatio <= v.DefaultRatio/(1-Level) {
 			v.Best, v.BestValue, v.BestRatio = Subject, hv, v.DefaultRatio
 		}
 		v.BestStand = stand(v.BestRatio, false)
+	case hasDefault: // hotloop's only figure is not valid
+		v.Best, v.BestValue, v.BestRatio, v.BestStand = Subject, hv, v.DefaultRatio, Behind
+	default:
+		return Verdict{}, false
 	}
 	return v, true
 }
@@ -182,11 +203,11 @@ func changes(im, fam string) bool {
 	return true
 }
 
-// stand classes a ratio (how many times better than the peer): an early
+// stand classes a ratio (how many times better than the peer): an invalid
 // cell is behind whatever its figure.
-func stand(times float64, early bool) Standing {
+func stand(times float64, invalid bool) Standing {
 	switch {
-	case early || times < 1-Level:
+	case invalid || times < 1-Level:
 		return Behind
 	case times > 1/(1-Level):
 		return Ahead
@@ -205,6 +226,9 @@ func (v Verdict) phrase(times float64, s Standing) string {
 			return strings.Replace(v.better, "%s×", "infinitely", 1)
 		}
 		return fmt.Sprintf(v.better, factor(times))
+	}
+	if times == 0 {
+		return strings.Replace(v.worse, "%s×", "infinitely", 1)
 	}
 	return fmt.Sprintf(v.worse, factor(1/times))
 }
@@ -258,11 +282,11 @@ func plain(name string) string {
 // Sentence is the verdict in one line of plain words.
 func (v Verdict) Sentence() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "**%s** (%s): best peer %s, %s. ", v.Row.Workload, v.What, plain(v.Peer), withUnit(v.PeerValue, v.Row.Metric))
-	if v.DefaultRatio != 0 || v.DefaultEarly {
-		fmt.Fprintf(&b, "%s %s", Subject, withUnit(v.Default, v.Row.Metric))
-		if v.DefaultEarly {
-			b.WriteString(" ⚠ fired timers early: **behind**")
+	fmt.Fprintf(&b, "**%s** (%s): best peer %s, %s.", v.Row.Workload, v.What, plain(v.Peer), withUnit(v.PeerValue, v.Row.Metric))
+	if v.HasDefault {
+		fmt.Fprintf(&b, " %s %s", Subject, withUnit(v.Default, v.Row.Metric))
+		if v.DefaultInvalid {
+			b.WriteString(" ⚠ not valid (a timer fired early, or a figure below zero): **behind**")
 		} else {
 			fmt.Fprintf(&b, ", %s: **%s**", v.phrase(v.DefaultRatio, v.DefaultStand), v.DefaultStand)
 		}
@@ -293,7 +317,7 @@ func WriteVerdict(w io.Writer, vs []Verdict) error {
 	var def, best [3][]string
 	for _, v := range vs {
 		name := v.Row.Workload + " " + v.Row.Metric
-		if v.DefaultRatio != 0 || v.DefaultEarly {
+		if v.HasDefault {
 			def[v.DefaultStand] = append(def[v.DefaultStand], name)
 		}
 		if v.Best != "" {
@@ -318,8 +342,8 @@ func WriteVerdict(w io.Writer, vs []Verdict) error {
 	fmt.Fprintln(bw, "|---|---|---|---:|---|---|---|")
 	for _, v := range vs {
 		fmt.Fprintf(bw, "| %s | %s | %s %s | ", v.Row.Workload, v.What, v.Peer, withUnit(v.PeerValue, v.Row.Metric))
-		if v.DefaultRatio != 0 || v.DefaultEarly {
-			fmt.Fprintf(bw, "%s | %s |", withUnit(v.Default, v.Row.Metric), v.short(v.DefaultRatio, v.DefaultStand, v.DefaultEarly))
+		if v.HasDefault {
+			fmt.Fprintf(bw, "%s | %s |", withUnit(v.Default, v.Row.Metric), v.short(v.DefaultRatio, v.DefaultStand, v.DefaultInvalid))
 		} else {
 			fmt.Fprint(bw, "– | – |")
 		}
@@ -337,11 +361,11 @@ func WriteVerdict(w io.Writer, vs []Verdict) error {
 }
 
 // short is a table cell for a ratio: "**8.1× later**", "2.5× cheaper",
-// "level".
-func (v Verdict) short(times float64, s Standing, early bool) string {
+// "level", "**not valid**".
+func (v Verdict) short(times float64, s Standing, invalid bool) string {
 	switch {
-	case early:
-		return "**fired early**"
+	case invalid:
+		return "**not valid**"
 	case s == Behind:
 		return "**" + v.phrase(times, s) + "**"
 	case s == Even:
