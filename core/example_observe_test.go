@@ -29,9 +29,14 @@ func ExampleFakeClock() {
 	clk.Advance(20 * time.Second)
 	idle.Reset(30 * time.Second) // activity at 20 s: now due at 50 s
 	clk.Advance(29 * time.Second)
-	l.Do(context.Background(), func() { fmt.Println("at 49 s closed:", closed) })
+	if err := l.Do(context.Background(), func() { fmt.Println("at 49 s closed:", closed) }); err != nil {
+		fmt.Println(err)
+		return
+	}
 	clk.Advance(time.Second)
-	l.Do(context.Background(), func() { fmt.Println("at 50 s closed:", closed) })
+	if err := l.Do(context.Background(), func() { fmt.Println("at 50 s closed:", closed) }); err != nil {
+		fmt.Println(err)
+	}
 	// Output:
 	// at 49 s closed: false
 	// at 50 s closed: true

@@ -52,7 +52,9 @@ func (s *server) read(c *session) {
 	for {
 		line, err := r.ReadString('\n')
 		if err != nil { // closed by expire, or by the peer
-			c.idle.Stop()
+			if c.idle.Stop() { // the peer went first: expire will not run
+				s.loop.Post(func() { s.drop(c, "closed by the peer") }) // ErrClosed: the loop is closing anyway
+			}
 			return
 		}
 		c.idle.Reset(s.idleAfter) // pushed back: no message to the loop, no wake-up
@@ -62,9 +64,14 @@ func (s *server) read(c *session) {
 
 // expire is the idle timer's callback: it runs on the loop.
 func (s *server) expire(c *session) {
+	s.drop(c, fmt.Sprintf("closed after %v idle", s.idleAfter))
+}
+
+// drop forgets a connection and closes it. Loop goroutine only.
+func (s *server) drop(c *session, why string) {
 	delete(s.open, c)
 	c.nc.Close()
-	fmt.Printf("%s closed after %v idle; %d open\n", c.name, s.idleAfter, len(s.open))
+	fmt.Printf("%s %s; %d open\n", c.name, why, len(s.open))
 }
 
 // Example_idleTimeouts closes each connection that sends nothing for 5 s.
@@ -79,20 +86,35 @@ func Example_idleTimeouts() {
 	ctx := context.Background()
 
 	s := &server{loop: l, idleAfter: 5 * time.Second, open: map[*session]bool{}}
-	chatty, quiet := newClient(ctx, s, "chatty"), newClient(ctx, s, "quiet")
+	chatty, quiet, brief := newClient(ctx, s, "chatty"), newClient(ctx, s, "quiet"), newClient(ctx, s, "brief")
 	defer chatty.Close()
 	defer quiet.Close()
 
+	brief.say("bye")
+	brief.Close()      // t = 0: brief hangs up itself
+	s.waitOpen(ctx, 2) // until the server has seen it
 	clk.Advance(3 * time.Second)
 	chatty.say("hello") // t = 3 s: chatty's deadline moves to 8 s
 	clk.Advance(3 * time.Second)
 	chatty.say("still here") // t = 6 s: to 11 s; quiet went at 5 s
 	clk.Advance(6 * time.Second)
 	// Output:
+	// brief: echo bye
+	// brief closed by the peer; 2 open
 	// chatty: echo hello
 	// quiet closed after 5s idle; 1 open
 	// chatty: echo still here
 	// chatty closed after 5s idle; 0 open
+}
+
+// waitOpen waits until n connections are open (for the example's output
+// order: a service has no need of it).
+func (s *server) waitOpen(ctx context.Context, n int) {
+	for open := -1; open != n; {
+		if err := s.loop.Do(ctx, func() { open = len(s.open) }); err != nil {
+			panic(err)
+		}
+	}
 }
 
 // client is the other end of a connection to s, through net.Pipe.
@@ -285,4 +307,58 @@ func Example_actor() {
 	fmt.Println("withdrawals granted:", ok, "balance:", b, err)
 	// Output:
 	// withdrawals granted: 3 balance: 10 <nil>
+}
+
+// tour is the README's first example: what a Loop does, with every error
+// checked.
+func tour() error {
+	l := core.New()
+	ran := make(chan error, 1)
+	// This goroutine is the loop. Its ctx is its own: a ctx that ends
+	// pauses the loop (Run returns, work is kept); Shutdown ends it.
+	go func() { ran <- l.Run(context.Background()) }()
+
+	if err := l.Post(func() { fmt.Println("from any goroutine") }); err != nil {
+		return err // core.ErrClosed: the loop is closing
+	}
+	t, err := l.AfterFunc(time.Hour, func() { fmt.Println("timer") })
+	if err != nil {
+		return err
+	}
+	stopped := t.Stop() // true: it will not run
+
+	ctx := context.Background()
+	err = l.Do(ctx, func() { // runs on the loop; Do waits for it
+		if err := l.Local().Post(func() { fmt.Println("fast path, from inside the loop") }); err != nil {
+			fmt.Println(err)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Println("stopped:", stopped)
+
+	// Shutdown runs everything accepted and waits for pending one-shot
+	// timers; Close, if the deadline passes, cancels what is left.
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := l.Shutdown(ctx); err != nil {
+		l.Close()
+	}
+	if err := <-ran; !errors.Is(err, core.ErrClosed) { // ErrClosed: finished
+		return err
+	}
+	return nil
+}
+
+// Example_tour posts a callback, arms and stops a timer, runs a callback
+// on the loop with Do, and shuts the loop down.
+func Example_tour() {
+	if err := tour(); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// from any goroutine
+	// fast path, from inside the loop
+	// stopped: true
 }

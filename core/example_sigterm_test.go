@@ -50,7 +50,10 @@ func Example_shutdownOnSIGTERM() {
 	<-sigterm.Done()
 	fmt.Println("SIGTERM")
 
-	// 1. Stop taking new work: close listeners, refuse requests.
+	// 1. Stop taking new work: close the listeners, then the connections
+	//    and wait for their readers, so that no reader re-arms a timer
+	//    (Shutdown waits for every armed one-shot timer, and a Reset
+	//    still moves an armed timer while it waits).
 	// 2. Stop the timers nobody needs to run: an idle timeout would keep
 	//    Shutdown waiting an hour.
 	idle.Stop()
@@ -65,7 +68,7 @@ func Example_shutdownOnSIGTERM() {
 		fmt.Println("Shutdown:", err)
 		l.Close()
 	}
-	fmt.Println("Run returned:", <-ran)
+	fmt.Println("Run returned:", <-ran) // ErrClosed: the loop has finished, a clean exit
 	// Output:
 	// SIGTERM
 	// job done

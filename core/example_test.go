@@ -84,7 +84,7 @@ func ExampleLocal_Stop() {
 
 	// Timeouts set and cancelled from inside callbacks: Local().Stop takes
 	// each timer out of the store at once, without a message to the loop.
-	l.Do(context.Background(), func() {
+	err := l.Do(context.Background(), func() {
 		lc := l.Local()
 		timeouts := make([]*core.Timer, 3)
 		for i := range timeouts {
@@ -100,6 +100,9 @@ func ExampleLocal_Stop() {
 		}
 		fmt.Println("again:", lc.Stop(timeouts[0]))
 	})
+	if err != nil {
+		fmt.Println(err)
+	}
 	// Output:
 	// prevented: true
 	// prevented: true

@@ -60,14 +60,14 @@ func Func(l *core.Loop) expvar.Func {
 // Dist is a histogram summarised for JSON: values in nanoseconds for the
 // lags, in callbacks for the batch sizes.
 type Dist struct {
-	Count uint64  `json:"count"`
-	Sum   int64   `json:"sum"`
-	Mean  float64 `json:"mean"`
-	P50   int64   `json:"p50"`
-	P90   int64   `json:"p90"`
-	P99   int64   `json:"p99"`
-	P999  int64   `json:"p999"`
-	Max   int64   `json:"max"`
+	Count uint64  `json:"count"` // samples recorded
+	Sum   int64   `json:"sum"`   // their sum
+	Mean  float64 `json:"mean"`  // Sum / Count
+	P50   int64   `json:"p50"`   // median
+	P90   int64   `json:"p90"`   // 90th percentile
+	P99   int64   `json:"p99"`   // 99th percentile
+	P999  int64   `json:"p999"`  // 99.9th percentile
+	Max   int64   `json:"max"`   // largest sample
 }
 
 func dist(h *core.Histogram) Dist {
@@ -81,20 +81,20 @@ func dist(h *core.Histogram) Dist {
 // Vars is the JSON document published for a loop.
 type Vars struct {
 	core.Stats
-	BusySeconds   float64 `json:"busy_seconds"`
-	IdleSeconds   float64 `json:"idle_seconds"`
-	Utilization   float64 `json:"utilization"` // busy / (busy + idle) since the loop was created
-	SlowCallbacks uint64  `json:"slow_callbacks"`
-	LateTimers    uint64  `json:"late_timers"` // reported to core.WithLateTimer's hook
-	TimerLagNs    Dist    `json:"timer_lag_ns"`
+	BusySeconds   float64 `json:"busy_seconds"`   // time running and not parked (core.Health.Busy)
+	IdleSeconds   float64 `json:"idle_seconds"`   // time parked (core.Health.Idle)
+	Utilization   float64 `json:"utilization"`    // busy / (busy + idle) since the loop was created
+	SlowCallbacks uint64  `json:"slow_callbacks"` // callbacks that ran longer than core.WithSlowCallback's threshold
+	LateTimers    uint64  `json:"late_timers"`    // reported to core.WithLateTimer's hook
+	TimerLagNs    Dist    `json:"timer_lag_ns"`   // how late timers fired, ns (core.Health.TimerLag)
 	// Where the timer lag went (core.Health.TimerLagAllowed and the
 	// others): these four add up to timer_lag_ns's sum.
-	TimerLagAllowedNs   int64 `json:"timer_lag_allowed_ns"`
-	TimerLagParkNs      int64 `json:"timer_lag_park_ns"`
-	TimerLagCallbacksNs int64 `json:"timer_lag_callbacks_ns"`
-	TimerLagBacklogNs   int64 `json:"timer_lag_backlog_ns"`
-	PostLagNs           Dist  `json:"post_lag_ns"`
-	Batch               Dist  `json:"batch"`
+	TimerLagAllowedNs   int64 `json:"timer_lag_allowed_ns"`   // lateness the timers allowed (a leeway, WithSlack)
+	TimerLagParkNs      int64 `json:"timer_lag_park_ns"`      // waiting when the loop could have run them (woken late, or not running)
+	TimerLagCallbacksNs int64 `json:"timer_lag_callbacks_ns"` // running callbacks before the loop looked at its timers
+	TimerLagBacklogNs   int64 `json:"timer_lag_backlog_ns"`   // waiting, due, behind other due timers
+	PostLagNs           Dist  `json:"post_lag_ns"`            // from a sampled post to its callback, ns (core.Health.PostLag)
+	Batch               Dist  `json:"batch"`                  // callbacks and timers run per iteration (core.Health.Batch)
 }
 
 // Snapshot summarises h as the published document.

@@ -40,6 +40,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -223,7 +224,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(mdW)
-	if err := report.WriteVerdict(mdW, table.Verdicts()); err != nil {
+	if err := report.WriteVerdict(mdW, table.Verdicts(), busy()); err != nil {
 		return err
 	}
 	if o.jsonOut != "" {
@@ -287,7 +288,7 @@ func redraw(o options, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(mdW)
-	if err := report.WriteVerdict(mdW, table.Verdicts()); err != nil {
+	if err := report.WriteVerdict(mdW, table.Verdicts(), ""); err != nil {
 		return err
 	}
 	if o.svgDir != "" {
@@ -359,6 +360,22 @@ func cpuModel() string {
 		}
 	}
 	return "unknown"
+}
+
+// busy returns a caution for the verdict when the one-minute load average
+// at the end of the run exceeds the CPUs by more than one: other work then
+// competed with the run, and the figures that need a free core (W9's
+// scaling, WithSpin, wake-ups) suffer first.
+func busy() string {
+	f := strings.Fields(readFile("/proc/loadavg"))
+	if len(f) == 0 {
+		return ""
+	}
+	load, err := strconv.ParseFloat(f[0], 64)
+	if n := runtime.NumCPU(); err == nil && load > float64(n)+1 {
+		return fmt.Sprintf("the load average was %.1f on %d CPUs at the end of this run: other work competed for the CPUs, and the figures that need a free core (W9's scaling, WithSpin, wake-ups) suffer first. Run it again on a quiet machine before reading much into them.", load, n)
+	}
+	return ""
 }
 
 func loadAvg() string {

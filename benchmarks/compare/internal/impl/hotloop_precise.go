@@ -14,6 +14,8 @@ var HotloopPrecise = Def[*core.Timer]{
 	Name: "hotloop-precise",
 	Doc:  "hotloop with core.WithPrecise() (futex parker, locked thread, 1 ns timer slack)",
 	New:  func() (Loop[*core.Timer], error) { return startHotloop(core.WithPrecise()) },
+	// How the loop parks and wakes: timers, posts to a parked loop, groups.
+	Changes: parking,
 
 	Workers: HotloopGroup(core.WithPrecise()),
 }
@@ -28,6 +30,8 @@ var HotloopPoll = Def[*core.Timer]{
 		return startHotloop(core.WithPrecise(), core.WithBusyPoll(50*time.Microsecond))
 	},
 
+	Changes: parking,
+
 	Workers: HotloopGroup(core.WithPrecise(), core.WithBusyPoll(50*time.Microsecond)),
 }
 
@@ -39,6 +43,7 @@ var HotloopSpin = Def[*core.Timer]{
 	New: func() (Loop[*core.Timer], error) {
 		return startHotloop(core.WithPrecise(), core.WithSpin(200*time.Microsecond))
 	},
+	Changes: parking,
 }
 
 // HotloopAutoSpin is HotloopPrecise plus core.WithAdaptiveSpin(): the spin
@@ -49,6 +54,7 @@ var HotloopAutoSpin = Def[*core.Timer]{
 	New: func() (Loop[*core.Timer], error) {
 		return startHotloop(core.WithPrecise(), core.WithAdaptiveSpin())
 	},
+	Changes: parking,
 }
 
 // HotloopLeeway is HotloopPrecise with a 1 ms leeway on every timer
@@ -65,6 +71,7 @@ var HotloopLeeway = Def[*core.Timer]{
 		}
 		return &hotloopLeeway{h.(*hotloop)}, nil
 	},
+	Changes: parking,
 }
 
 // hotloopLeeway is hotloop whose timers are made with a 1 ms leeway.
@@ -82,6 +89,12 @@ func (h *hotloopLeeway) AfterFunc(d time.Duration, fn func()) (*core.Timer, erro
 	return t, nil
 }
 
+// parking lists the workloads on which how the loop parks and wakes
+// matters: those with timers or with posts to a parked loop, and groups.
+// W1 (posts on a running loop), W6 and W8 (timer operations that wake
+// nothing) do not park.
+var parking = []string{"W1x", "W2", "W3", "W4", "W4b", "W5", "W7", "W9"}
+
 // startHotloop starts a hotloop adapter with the given options.
 func startHotloop(opts ...core.Option) (Loop[*core.Timer], error) {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -96,6 +109,8 @@ var HotloopSlack = Def[*core.Timer]{
 	Name: "hotloop-slack",
 	Doc:  "hotloop with core.WithSlack(1ms) (deadlines rounded up to whole milliseconds: shared wake-ups)",
 	New:  func() (Loop[*core.Timer], error) { return startHotloop(core.WithSlack(time.Millisecond)) },
+	// When timers fire: the timer workloads only.
+	Changes: []string{"W2", "W3", "W4", "W4b", "W5"},
 }
 
 // HotloopWheel is hotloop with core.WithTimerStore(core.StoreWheel): timers
@@ -104,4 +119,6 @@ var HotloopWheel = Def[*core.Timer]{
 	Name: "hotloop-wheel",
 	Doc:  "hotloop with core.WithTimerStore(core.StoreWheel) (hierarchical timing wheel with exact deadlines)",
 	New:  func() (Loop[*core.Timer], error) { return startHotloop(core.WithTimerStore(core.StoreWheel)) },
+	// Where timers are kept: every workload with timers.
+	Changes: []string{"W2", "W3", "W4", "W4b", "W5", "W6", "W8"},
 }

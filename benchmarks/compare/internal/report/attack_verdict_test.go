@@ -31,7 +31,7 @@ func TestAttackVerdictZeroRatioHidesLoss(t *testing.T) {
 			t.Errorf("%s: sentence does not say hotloop is behind: %q", name, s)
 		}
 		var b bytes.Buffer
-		WriteVerdict(&b, vs)
+		WriteVerdict(&b, vs, "")
 		if !strings.Contains(b.String(), "by default is ahead on 0, level on 0, behind on 1") {
 			t.Errorf("%s: default count hides the loss:\n%s", name, b.String())
 		}
@@ -69,7 +69,7 @@ func TestAttackVerdictNegativePeerValue(t *testing.T) {
 func TestAttackVerdictEarlyDefaultMissingFromBestCount(t *testing.T) {
 	vs := Build([]bench.Result{rr("hotloop", "W3", "lateness_mean_us", -5), rr("seed", "W3", "lateness_mean_us", 50)}).Verdicts()
 	var b bytes.Buffer
-	WriteVerdict(&b, vs)
+	WriteVerdict(&b, vs, "")
 	if !strings.Contains(b.String(), "in its best mode for each figure it is ahead on 0, level on 0, behind on 1") {
 		t.Errorf("best-mode count omits an all-early figure:\n%s", b.String())
 	}

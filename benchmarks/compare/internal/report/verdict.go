@@ -304,12 +304,31 @@ func (v Verdict) Sentence() string {
 	return b.String()
 }
 
-// WriteVerdict writes the verdict as a markdown section: a count of wins
-// and losses, then one line per headline figure.
-func WriteVerdict(w io.Writer, vs []Verdict) error {
+// modeAdvice says when to use each mode of Subject, for the verdict's
+// closing lines: what the mode is for, and what it costs.
+var modeAdvice = []struct{ impl, advice string }{
+	{Subject, "the default: for everything below that you do not need."},
+	{"hotloop-precise", "`core.WithPrecise()` when timers must fire within tens of µs instead of about a millisecond (Linux); it costs CPU per timer and a locked OS thread per running loop (W2's CPU, docs/PRECISION.md)."},
+	{"hotloop-spin", "`WithPrecise()` + `core.WithSpin(d)` for µs timing, only where a core can be spared: it busy-waits before each deadline, and on a busy machine it loses its edge."},
+	{"hotloop-autospin", "`WithPrecise()` + `core.WithAdaptiveSpin()`: WithSpin with the margin learned from this machine."},
+	{"hotloop-poll", "`WithPrecise()` + `core.WithBusyPoll(d)` for loops that answer each other within µs (W9's hop); it polls, so it spends CPU while idle."},
+	{"hotloop-slack", "`core.WithSlack(d)` to save wake-ups when timers may fire up to d late."},
+	{"hotloop-leeway", "`Timer.SetLeeway(d)` to let some timers share wake-ups while others stay exact."},
+	{"hotloop-wheel", "`core.WithTimerStore(core.StoreWheel)` for 10^5 and more pending timers that are mostly reset or cancelled."},
+	{"hotloop-producer", "a `Producer` per goroutine that posts in bursts (`l.NewProducer()`), instead of `Loop.Post`."},
+}
+
+// WriteVerdict writes the verdict as a markdown section: caution, if not
+// empty (say, the machine was busy), a count of wins and losses, a table,
+// one line per headline figure, and which mode to use for what, for the
+// modes that ran.
+func WriteVerdict(w io.Writer, vs []Verdict, caution string) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintln(bw, "## Verdict")
 	fmt.Fprintln(bw)
+	if caution != "" {
+		fmt.Fprintf(bw, "**Caution:** %s\n\n", caution)
+	}
 	if len(vs) == 0 {
 		fmt.Fprintln(bw, "No headline figure has both hotloop and a peer: run more than one implementation.")
 		return bw.Flush()
@@ -356,6 +375,18 @@ func WriteVerdict(w io.Writer, vs []Verdict) error {
 	fmt.Fprintln(bw)
 	for _, v := range vs {
 		fmt.Fprintf(bw, "- %s\n", v.Sentence())
+	}
+	ran := map[string]bool{}
+	for _, v := range vs {
+		ran[v.Best] = true
+	}
+	fmt.Fprintln(bw)
+	fmt.Fprintln(bw, "Which to use (a mode named above won there; what it costs is said here):")
+	fmt.Fprintln(bw)
+	for _, a := range modeAdvice {
+		if a.impl == Subject || ran[a.impl] {
+			fmt.Fprintf(bw, "- %s: %s\n", a.impl, a.advice)
+		}
 	}
 	return bw.Flush()
 }
