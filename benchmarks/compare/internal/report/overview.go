@@ -150,7 +150,7 @@ func WriteLatenessSVG(w io.Writer, rs []LatenessRange, subtitle string) error {
 	}
 	fmt.Fprintf(&s, `<text x="%.0f" y="%d" text-anchor="middle">lateness, µs (log scale)</text>`+"\n", float64(left)+plotW/2, bottom+34)
 	for i, r := range rs {
-		c := colour(i)
+		c := colourOf(r.Impl)
 		cy := top + i*rowH + rowH/2
 		fmt.Fprintf(&s, `<text x="%d" y="%d" text-anchor="end" dominant-baseline="middle">%s</text>`+"\n", left-10, cy, esc(r.Impl))
 		fmt.Fprintf(&s, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="1.5"/>`+"\n", x(r.Min), cy, x(r.Max), cy, c)
@@ -298,18 +298,18 @@ func WriteScalingSVG(w io.Writer, sc Scaling) error {
 	}
 	fmt.Fprintf(&s, `<text x="%.0f" y="%d" text-anchor="middle">%s</text>`+"\n", float64(left)+plotW/2, height-14, esc(sc.XLabel))
 	fmt.Fprintf(&s, `<text x="16" y="%.0f" text-anchor="middle" transform="rotate(-90 16 %.0f)">%s</text>`+"\n", float64(top)+plotH/2, float64(top)+plotH/2, esc(sc.YLabel))
-	for i, se := range sc.Series {
+	for _, se := range sc.Series {
 		if se.Impl != sc.Ideal {
 			continue
 		}
 		x0, x1 := se.X[0], se.X[len(se.X)-1]
 		y1 := se.Y[0] * x1 / x0
-		fmt.Fprintf(&s, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.5" stroke-dasharray="6 4"/>`+"\n", x(x0), y(se.Y[0]), x(x1), y(y1), colour(i))
+		fmt.Fprintf(&s, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.5" stroke-dasharray="6 4"/>`+"\n", x(x0), y(se.Y[0]), x(x1), y(y1), colourOf(se.Impl))
 		ly := top + 10 + len(sc.Series)*22
-		fmt.Fprintf(&s, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.5" stroke-dasharray="6 4"/><text x="%d" y="%d" dominant-baseline="middle">%s × n (ideal)</text>`+"\n", width-right+14, ly, width-right+34, ly, colour(i), width-right+40, ly, esc(se.Impl))
+		fmt.Fprintf(&s, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.5" stroke-dasharray="6 4"/><text x="%d" y="%d" dominant-baseline="middle">%s × n (ideal)</text>`+"\n", width-right+14, ly, width-right+34, ly, colourOf(se.Impl), width-right+40, ly, esc(se.Impl))
 	}
 	for i, se := range sc.Series {
-		c := colour(i)
+		c := colourOf(se.Impl)
 		var pts []string
 		for j := range se.X {
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(se.X[j]), y(se.Y[j])))

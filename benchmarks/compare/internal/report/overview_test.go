@@ -104,3 +104,31 @@ func TestOverviewSVGsAreWellFormed(t *testing.T) {
 		t.Errorf("empty scaling chart: %v", err)
 	}
 }
+
+// Every implementation keeps one colour across charts and runs, and no two
+// of those a run can have share one.
+func TestColourOfIsStableAndDistinct(t *testing.T) {
+	seen := map[string]string{}
+	names := []string{"asyncio", "uvloop", "node", "libuv"}
+	for _, im := range bench.Impls() {
+		names = append(names, im.Name)
+	}
+	for _, n := range names {
+		c := colourOf(n)
+		if other, dup := seen[c]; dup {
+			t.Errorf("%s and %s share %s", n, other, c)
+		}
+		seen[c] = n
+	}
+	if colourOf("hotloop") != palette[0] || colourOf("some-new-impl") != colourOf("some-new-impl") {
+		t.Error("hotloop should have the first colour, and any name always the same one")
+	}
+}
+
+func TestTickLabelShort(t *testing.T) {
+	for v, want := range map[float64]string{1: "1", 500: "500", 1000: "1000", 20000: "20k", 500000: "500k", 1e6: "1M", 1.5e6: "1.5M", 0.5: FormatValue(0.5)} {
+		if got := tickLabel(v); got != want {
+			t.Errorf("tickLabel(%v) = %q, want %q", v, got, want)
+		}
+	}
+}

@@ -112,7 +112,7 @@ func WritePrecisionSVG(w io.Writer, pts []PrecisionPoint, subtitle string) error
 	fmt.Fprintf(&b, `<text x="16" y="%.0f" text-anchor="middle" transform="rotate(-90 16 %.0f)">lateness, µs (log scale): dot p50, ring p99</text>`+"\n", float64(top)+plotH/2, float64(top)+plotH/2)
 	// Points, and the legend on the right.
 	for i, p := range pts {
-		c := colour(i)
+		c := colourOf(p.Impl)
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2"/>`+"\n", x(p.CPU), y(p.P50), x(p.CPU), y(p.P99), c)
 		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="5" fill="%s"><title>%s: p50 %s µs, CPU %s µs per timer</title></circle>`+"\n", x(p.CPU), y(p.P50), c, esc(p.Impl), esc(FormatValue(p.P50)), esc(FormatValue(p.CPU)))
 		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="5" fill="#ffffff" stroke="%s" stroke-width="2"><title>%s: p99 %s µs</title></circle>`+"\n", x(p.CPU), y(p.P99), c, esc(p.Impl), esc(FormatValue(p.P99)))

@@ -7,9 +7,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/hotloop/hotloop/benchmarks/compare/internal/bench"
 )
 
 // Chart is one SVG bar chart: a group of bars (one per implementation) for
@@ -117,12 +120,28 @@ func safeName(s string) string {
 	}, s)
 }
 
-// palette gives hotloop a strong colour and the peers muted ones: twelve
-// distinct colours, enough for every implementation of a full -external run
-// (they repeat only past twelve).
-var palette = []string{"#d1495b", "#00798c", "#edae49", "#66a182", "#2e4057", "#8d96a3", "#7b5ea7", "#b5651d", "#1b9e77", "#e7298a", "#66a61e", "#a6761d"}
+// palette gives hotloop a strong colour and the peers muted ones: seventeen
+// distinct colours, one for each implementation a run can have.
+var palette = []string{"#d1495b", "#00798c", "#edae49", "#66a182", "#2e4057", "#8d96a3", "#7b5ea7", "#b5651d", "#1b9e77", "#e7298a", "#66a61e", "#a6761d", "#1f78b4", "#b2df8a", "#6a3d9a", "#ff7f00", "#999933"}
 
-func colour(i int) string { return palette[i%len(palette)] }
+// colourOf gives implementation im the same colour in every chart of
+// every run: its place among the registered implementations, then the
+// external peers; a name neither knows gets one from its letters.
+func colourOf(im string) string {
+	names := make([]string, 0, 16)
+	for _, r := range bench.Impls() {
+		names = append(names, r.Name)
+	}
+	names = append(names, "asyncio", "uvloop", "node", "libuv")
+	if i := slices.Index(names, im); i >= 0 {
+		return palette[i%len(palette)]
+	}
+	h := 0
+	for _, r := range im {
+		h = h*31 + int(r)
+	}
+	return palette[(h%len(palette)+len(palette))%len(palette)]
+}
 
 // WriteSVG draws c as a horizontal grouped bar chart. A logarithmic axis is
 // used when the positive values span more than a factor of 30.
@@ -205,7 +224,7 @@ func WriteSVG(w io.Writer, c Chart) error {
 	// Legend.
 	for i, im := range c.Impls {
 		k := keys[i]
-		fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="12" height="12" fill="%s"/><text x="%.0f" y="%.0f">%s</text>`+"\n", k.x, k.y, colour(i), k.x+16, k.y+10, esc(im))
+		fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="12" height="12" fill="%s"/><text x="%.0f" y="%.0f">%s</text>`+"\n", k.x, k.y, colourOf(im), k.x+16, k.y+10, esc(im))
 	}
 	// Grid.
 	plotBottom := height - 30
@@ -229,7 +248,7 @@ func WriteSVG(w io.Writer, c Chart) error {
 			if bw < 1 {
 				bw = 1
 			}
-			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"><title>%s: %s %s</title></rect>`+"\n", left, by, bw, barH, colour(i), esc(im), esc(FormatValue(v)), esc(c.Unit))
+			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"><title>%s: %s %s</title></rect>`+"\n", left, by, bw, barH, colourOf(im), esc(im), esc(FormatValue(v)), esc(c.Unit))
 			fmt.Fprintf(&b, `<text x="%.1f" y="%d" dominant-baseline="middle" font-size="11">%s</text>`+"\n", float64(left)+bw+4, by+barH/2, esc(FormatValue(v)))
 		}
 		y += groupH + groupGap
@@ -246,9 +265,15 @@ func openSVG(b *strings.Builder, width, height int) {
 	fmt.Fprintf(b, `<rect width="100%%" height="100%%" fill="#ffffff"/>`+"\n")
 }
 
-// tickLabel prints an axis value without trailing zeros.
+// tickLabel prints an axis value without trailing zeros, and large ones
+// short: 20k, 1.5M.
 func tickLabel(v float64) string {
-	if v == math.Trunc(v) {
+	switch a := math.Abs(v); {
+	case a >= 1e6:
+		return strconv.FormatFloat(v/1e6, 'f', -1, 64) + "M"
+	case a >= 1e4:
+		return strconv.FormatFloat(v/1e3, 'f', -1, 64) + "k"
+	case v == math.Trunc(v):
 		return strconv.FormatFloat(v, 'f', -1, 64)
 	}
 	return FormatValue(v)
