@@ -27,6 +27,13 @@ func Example_shutdownOnSIGTERM() {
 	// Run's ctx is not the signal's: a done ctx would pause the loop
 	// (Run returns, work is kept), and Shutdown below ends it instead.
 	go func() { ran <- l.Run(context.Background()) }()
+	// (The example signals itself at once: it waits for the loop to run
+	// first, or Shutdown could find no Run and run the loop itself, and
+	// this Run would then return ErrRunning.)
+	if err := l.Do(context.Background(), func() {}); err != nil {
+		fmt.Println(err)
+		return
+	}
 
 	// The service's work: a job due in 20 ms, a ticker, an idle timeout.
 	if _, err := l.AfterFunc(20*time.Millisecond, func() { fmt.Println("job done") }); err != nil {

@@ -64,7 +64,7 @@ func (m MissedTick) String() string {
 
 // ErrBadPolicy is wrapped by the error Every returns when it is given more
 // than one missed-tick policy, or an unknown one.
-var ErrBadPolicy = errors.New("want at most one known MissedTick policy")
+var ErrBadPolicy = errors.New("hotloop: want at most one known MissedTick policy")
 
 // missedTick returns the policy in Every's optional argument.
 func missedTick(method string, policy []MissedTick) (MissedTick, error) {

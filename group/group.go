@@ -73,7 +73,7 @@ func (g *Group) Loop(i int) *core.Loop { return g.loops[i] }
 // As with core.Loop.Run, the loops keep their pending work when Run
 // returns for a done ctx, and Run may be called again. A panic that
 // escapes a loop's panic handler (WithPanicHandler) stops the other loops
-// (core.Loop.Pause: their work is kept) and is raised again on Run's
+// (as a done ctx does: their work is kept) and is raised again on Run's
 // goroutine once they have returned, as a single loop's Run raises it on
 // its caller's.
 func (g *Group) Run(ctx context.Context) error {
@@ -87,7 +87,11 @@ func (g *Group) Run(ctx context.Context) error {
 // loop whose Run returns, for any reason but core.ErrRunning (the loop was
 // running already, and still is), tells the drain (drain.go, rule 5).
 func (g *Group) runLoops(ctx context.Context, ended chan struct{}) error {
-	var stopOthers sync.Once
+	// A panic stops the other loops by ending their ctx: Pause would miss
+	// a loop whose goroutine has not yet reached Run, and that loop would
+	// run on until the caller's ctx ends.
+	ctx, stopOthers := context.WithCancel(ctx)
+	defer stopOthers()
 	return g.all(func(l *core.Loop) (err error) {
 		returned := false
 		defer func() { // also on a Goexit or a panic
@@ -98,13 +102,7 @@ func (g *Group) runLoops(ctx context.Context, ended chan struct{}) error {
 		err = l.Run(ctx)
 		returned = true
 		return err
-	}, func() {
-		stopOthers.Do(func() {
-			for _, o := range g.loops {
-				o.Pause()
-			}
-		})
-	})
+	}, stopOthers)
 }
 
 // all calls f on every loop, each on a goroutine of its own, and returns

@@ -323,11 +323,18 @@ func TestCloseAndShutdownFromACallback(t *testing.T) {
 			if how == "two loops close" {
 				posts = 2
 			}
+			// Both loops are held until both calls are posted: else the
+			// first call could close loop 1 before the second is posted.
+			gate := make(chan struct{})
 			for i := range posts {
+				if err := g.Loop(i).Post(func() { <-gate }); err != nil {
+					t.Fatal(err)
+				}
 				if err := g.Loop(i).Post(func() { res <- call() }); err != nil {
 					t.Fatal(err)
 				}
 			}
+			close(gate)
 			for range posts {
 				if err := <-res; err != nil {
 					t.Errorf("from a callback: %v, want nil", err)
