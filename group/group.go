@@ -90,6 +90,9 @@ func (g *Group) runLoops(ctx context.Context, ended chan struct{}) error {
 	// A panic stops the other loops by ending their ctx: Pause would miss
 	// a loop whose goroutine has not yet reached Run, and that loop would
 	// run on until the caller's ctx ends.
+	if ctx == nil { // as core.Loop.Run takes it
+		ctx = context.Background()
+	}
 	ctx, stopOthers := context.WithCancel(ctx)
 	defer stopOthers()
 	return g.all(func(l *core.Loop) (err error) {
