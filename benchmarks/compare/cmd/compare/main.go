@@ -7,7 +7,7 @@
 //
 // From the repository root:
 //
-//	go -C benchmarks/compare run ./cmd/compare            # about 45 s: a representative subset
+//	go -C benchmarks/compare run ./cmd/compare            # under a minute: a representative subset
 //	go -C benchmarks/compare run ./cmd/compare -full      # every workload and mode at WORKLOADS.md's sizes: about 10 min, 3 GB
 //	go -C benchmarks/compare run ./cmd/compare -quick     # seconds, small N
 //	go -C benchmarks/compare run ./cmd/compare -workload W1,W3 -impl hotloop,seed

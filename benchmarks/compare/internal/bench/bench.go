@@ -88,7 +88,8 @@ func FullConfig() Config {
 }
 
 // DemoConfig is the command's default run: DemoWorkloads against
-// DemoImpls in about 45 s on a 2-core machine, peaking under 1 GB. It
+// DemoImpls in under a minute on an idle 2-core machine (48–49 s, about
+// 315 MB at peak, on the one of docs/BENCHMARKS.md). It
 // keeps WORKLOADS.md's sizes where they take under a few seconds and cuts
 // the rest: 3 measured repetitions instead of 5; W2 at N = 1000 and 10^5
 // (not 10^6, which alone peaks near 3 GB with goja and the seed replica);
