@@ -51,13 +51,15 @@ var headlines = []headline{
 // Standing is where hotloop stands against the best peer on one figure.
 type Standing int
 
-// The standings; Level is within ±10 %.
+// The standings. Ahead and Behind are by more than Level: better than the
+// peer by a factor above 1/(1 − Level), worse by one below 1 − Level.
 const (
-	Ahead Standing = iota
-	Even
-	Behind
+	Ahead  Standing = iota // better than the peer
+	Even                   // within Level of it: printed "level"
+	Behind                 // worse, or not valid
 )
 
+// String returns "ahead", "level" or "behind".
 func (s Standing) String() string {
 	return [...]string{"ahead", "level", "behind"}[s]
 }
@@ -74,12 +76,12 @@ type Verdict struct {
 	Default        float64  // Subject's figure
 	DefaultInvalid bool     // Subject's cell is flagged by Invalid: behind, whatever its figure
 	DefaultRatio   float64  // how many times better (>1) or worse (<1) than the peer; +Inf or 0 when one figure is 0; 0 when invalid
-	DefaultStand   Standing //
+	DefaultStand   Standing // where Subject stands against the peer
 
-	Best      string // Subject's best mode: Subject itself unless a mode is better by more than Level
-	BestValue float64
-	BestRatio float64
-	BestStand Standing
+	Best      string   // Subject's best mode: Subject itself unless a mode is better by more than Level; "" if none has a valid figure
+	BestValue float64  // its figure
+	BestRatio float64  // as DefaultRatio, for Best
+	BestStand Standing // where Best stands against the peer
 
 	better, worse string
 	modes         int // how many of Subject's modes have a figure
@@ -233,7 +235,8 @@ func (v Verdict) phrase(times float64, s Standing) string {
 	return fmt.Sprintf(v.worse, factor(1/times))
 }
 
-// factor prints a ratio with two significant digits (1.3, 25, 340).
+// factor prints a ratio with one decimal below 10 and none above (1.3,
+// 25, 340).
 func factor(x float64) string {
 	if x >= 10 {
 		return fmt.Sprintf("%.0f", x)
