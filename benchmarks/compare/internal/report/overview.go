@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strconv"
 	"strings"
 )
 
@@ -37,13 +36,13 @@ var costRows = []costRow{
 // CostChart gathers the cost of one operation, in ns, per implementation:
 // posting a callback from the loop and from other goroutines, scheduling
 // and cancelling a timer, and pushing back a timeout at the largest W8 N,
-// from the loop and from other goroutines. Cells that Early flags are left
-// out. ok is false when no row has a figure.
+// from the loop and from other goroutines. Cells that Invalid flags are
+// left out. ok is false when no row has a figure.
 func CostChart(t Table) (c Chart, ok bool) {
 	c = Chart{File: CostFile, Title: "Cost per operation", Subtitle: "W1, W1x, W6, W8: median ns per operation", Unit: "ns"}
 	rows := costRows
 	if w8 := t.rowsOf("W8", "ns_per_reset"); len(w8) > 0 {
-		last := w8[len(w8)-1].Workload
+		last := largestN(w8).Workload
 		c.Subtitle += " (W8 at " + strings.TrimPrefix(last, "W8/") + ")"
 		rows = append(rows[:len(rows):len(rows)],
 			costRow{"Reset, loop (W8)", RowKey{last, "ns_per_reset"}},
@@ -57,7 +56,7 @@ func CostChart(t Table) (c Chart, ok bool) {
 		}
 		vs := map[string]float64{}
 		for _, im := range t.Impls {
-			if v, ok := cells[im]; ok && !t.Early(r.row, im) && finite(v) {
+			if v, ok := cells[im]; ok && !t.Invalid(r.row, im) && finite(v) {
 				vs[im] = v
 				seen[im] = true
 			}
@@ -187,7 +186,7 @@ func ScalingW2(t Table) (Scaling, bool) {
 	sc := Scaling{Title: "CPU per timer as timers pile up (W2)", Subtitle: "N timers at once, delays in [0, 10] ms",
 		XLabel: "N, timers at once (log scale)", YLabel: "CPU per timer, µs (log scale)", LogX: true, LogY: true}
 	rows := t.rowsOf("W2", "cpu_us_per_timer")
-	return sc, sc.gather(t, rows, "N=")
+	return sc, sc.gather(t, rows)
 }
 
 // ScalingW9 gathers W9's throughput against the number of loops n for
@@ -196,22 +195,19 @@ func ScalingW9(t Table) (Scaling, bool) {
 	sc := Scaling{Title: "Throughput against loops (W9)", Subtitle: "keyed callbacks of about 1 µs of CPU, posted by GOMAXPROCS producers",
 		XLabel: "n, loops (workers)", YLabel: "callbacks per second", Ideal: Subject}
 	rows := t.rowsOf("W9", "throughput_per_s")
-	return sc, sc.gather(t, rows, "n=")
+	return sc, sc.gather(t, rows)
 }
 
-// gather fills sc's series from rows whose workload ends in prefix + a
-// number, the X; it keeps implementations with two points or more.
-func (sc *Scaling) gather(t Table, rows []RowKey, prefix string) bool {
+// gather fills sc's series from rows, each at its size (sizeOf) on X; it
+// keeps implementations with two points or more. Cells that Invalid flags
+// are left out, and so are points a log axis cannot show.
+func (sc *Scaling) gather(t Table, rows []RowKey) bool {
 	for _, im := range t.Impls {
 		s := Series{Impl: im}
 		for _, k := range rows {
-			i := strings.Index(k.Workload, "/"+prefix)
-			if i < 0 {
-				continue
-			}
-			n, err := strconv.ParseFloat(k.Workload[i+1+len(prefix):], 64)
+			n, sized := sizeOf(k.Workload)
 			v, has := t.Cells[k][im]
-			if err != nil || !has || !finite(v) || t.Early(k, im) || (sc.LogY && v <= 0) || (sc.LogX && n <= 0) {
+			if !sized || !has || !finite(v) || t.Invalid(k, im) || (sc.LogY && v <= 0) || (sc.LogX && n <= 0) {
 				continue
 			}
 			s.X, s.Y = append(s.X, n), append(s.Y, v)

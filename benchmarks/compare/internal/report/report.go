@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/hotloop/hotloop/benchmarks/compare/internal/bench"
@@ -72,6 +73,17 @@ func Build(results []bench.Result) Table {
 		}
 	}
 	return t
+}
+
+// sizeOf returns the size a row's workload names after its "=": 1000 for
+// "W2/N=1000", 2 for "W9/n=2"; false if it names none.
+func sizeOf(workload string) (float64, bool) {
+	_, n, ok := strings.Cut(workload, "=")
+	if !ok {
+		return 0, false
+	}
+	x, err := strconv.ParseFloat(n, 64)
+	return x, err == nil
 }
 
 // IsLateness reports whether a metric is a lateness, for which a negative

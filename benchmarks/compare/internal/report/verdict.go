@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/hotloop/hotloop/benchmarks/compare/internal/bench"
@@ -109,13 +108,12 @@ func (t Table) Verdicts() []Verdict {
 	return out
 }
 
-// largestN returns the row of rows whose workload ends in the largest
-// "=n", the first one if none parses.
+// largestN returns the row of rows with the largest size (sizeOf), the
+// first one if none has a size.
 func largestN(rows []RowKey) RowKey {
 	best, bestN := rows[0], math.Inf(-1)
 	for _, k := range rows {
-		_, n, _ := strings.Cut(k.Workload, "=")
-		if x, err := strconv.ParseFloat(n, 64); err == nil && x > bestN {
+		if x, ok := sizeOf(k.Workload); ok && x > bestN {
 			best, bestN = k, x
 		}
 	}
