@@ -220,11 +220,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		defer f.Close()
 		mdW = f
 	}
-	if err := report.WriteMarkdown(mdW, header, table, notes); err != nil {
-		return err
-	}
-	fmt.Fprintln(mdW)
-	if err := report.WriteVerdict(mdW, table.Verdicts(), busy()); err != nil {
+	if err := report.WriteReport(mdW, header, table, notes, busy()); err != nil {
 		return err
 	}
 	if o.jsonOut != "" {
@@ -284,11 +280,7 @@ func redraw(o options, stdout io.Writer) error {
 		Title: "hotloop side-by-side comparison",
 		Lines: []string{"redrawn from " + o.redraw + " (see the run that wrote it for date, machine and settings)"},
 	}
-	if err := report.WriteMarkdown(mdW, header, table, nil); err != nil {
-		return err
-	}
-	fmt.Fprintln(mdW)
-	if err := report.WriteVerdict(mdW, table.Verdicts(), ""); err != nil {
+	if err := report.WriteReport(mdW, header, table, nil, ""); err != nil {
 		return err
 	}
 	if o.svgDir != "" {

@@ -305,6 +305,19 @@ func (v Verdict) Sentence() string {
 	return b.String()
 }
 
+// WriteReport writes what the command prints: the markdown table with its
+// header and notes (WriteMarkdown), then the verdict on t (WriteVerdict,
+// with caution).
+func WriteReport(w io.Writer, h Header, t Table, notes []Note, caution string) error {
+	if err := WriteMarkdown(w, h, t, notes); err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintln(w); err != nil {
+		return err
+	}
+	return WriteVerdict(w, t.Verdicts(), caution)
+}
+
 // modeAdvice says when to use each mode of Subject, for the verdict's
 // closing lines: what the mode is for, and what it costs.
 var modeAdvice = []struct{ impl, advice string }{
