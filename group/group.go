@@ -171,8 +171,9 @@ func (g *Group) Close() error {
 // the loops' errors joined (ctx.Err() once if ctx ended first; the loops
 // go on shutting down, and Close cuts them short).
 //
-// Draining: from the moment Shutdown is called, Post, PostKey and
-// PostKeyString refuse new work (core.ErrClosed), while the loops go on
+// Draining: from the moment Shutdown is called, the group's posts (Post,
+// PostKey, TryPostKey, PostKeyWait and their String forms) refuse new work
+// (core.ErrClosed), while the loops go on
 // running as usual; Shutdown waits until no message sent between loops
 // (Send, TrySend, SendKey, SendKeyString, both hops of Call) is waiting to
 // run and none follows. So a chain of messages, or a Call's answer, that
