@@ -8,7 +8,7 @@
 // From the repository root:
 //
 //	go -C benchmarks/compare run ./cmd/compare            # under a minute: a representative subset
-//	go -C benchmarks/compare run ./cmd/compare -full      # every workload and mode at WORKLOADS.md's sizes: about 10 min, 3 GB
+//	go -C benchmarks/compare run ./cmd/compare -full      # every workload and mode at WORKLOADS.md's sizes: about 16 min, 4.5 GB
 //	go -C benchmarks/compare run ./cmd/compare -quick     # seconds, small N
 //	go -C benchmarks/compare run ./cmd/compare -workload W1,W3 -impl hotloop,seed
 //	go -C benchmarks/compare run ./cmd/compare -external -json results.jsonl -svg charts
@@ -73,7 +73,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.impls, "impl", "", "comma-separated implementations to run (default: "+strings.Join(bench.DemoImpls, ",")+"; with -full, all; external ones need -external)")
 	fs.StringVar(&o.workloads, "workload", "", "comma-separated workloads, e.g. W1,W3 (default: "+strings.Join(bench.DemoWorkloads, ",")+"; with -full, all: "+strings.Join(bench.Workloads, ",")+")")
 	fs.IntVar(&o.reps, "reps", 0, "measured repetitions per workload (default 3, 5 with -full, 1 with -quick)")
-	fs.BoolVar(&o.full, "full", false, "the full run: every workload against every implementation at WORKLOADS.md's sizes (about 10 minutes and 3 GB on a 2-core machine)")
+	fs.BoolVar(&o.full, "full", false, "the full run: every workload against every implementation at WORKLOADS.md's sizes (16 minutes and 4.5 GB at peak on a 2-core VM)")
 	fs.BoolVar(&o.verbose, "v", false, "a progress line per implementation and row, not only per workload")
 	fs.IntVar(&o.warmup, "warmup", -1, "warm-up repetitions per workload (default 1)")
 	fs.BoolVar(&o.quick, "quick", false, "small N, one warm-up and one measured repetition: the whole run in seconds (figures indicative only)")
